@@ -1,0 +1,30 @@
+//! `kiemke-agent`: the small agent on each commune office PC. It inventories
+//! the machine, and delivers reports to the province server through a durable
+//! spool, so that nothing is lost when the line or the server is down.
+//!
+//! # Layout
+//! - [`collect`]: the inventory collectors (Linux: sysfs/procfs; Windows:
+//!   WMI), one module per source, all returning parts of
+//!   [`kiemke_shared::Inventory`]. Never panic, never fail as a whole: a
+//!   missing source is a `null` plus a note.
+//! - [`summary`]: the readable Vietnamese/English summary printed by
+//!   `kiemke-agent inventory`.
+//! - [`report`]: builds a [`kiemke_shared::Report`] from a fresh inventory.
+//! - [`spool`]: the on-disk queue (sled) of reports not yet acknowledged.
+//! - [`deliver`]: sends spooled reports to the server, with backoff and jitter.
+//! - [`daemon`]: `kiemke-agent run`: inventory on start and on an interval.
+//! - [`state`]: the agent's data directory and its persistent agent id.
+//! - [`config`]: CLI flags over a TOML file over named defaults.
+//! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
+//! - [`telemetry`]: logging setup.
+
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod daemon;
+pub mod deliver;
+pub mod report;
+pub mod spool;
+pub mod state;
+pub mod summary;
+pub mod telemetry;

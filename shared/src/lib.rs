@@ -1,0 +1,32 @@
+//! The Kiểm kê wire contract: everything `kiemke-agent` and `kiemke-server`
+//! say to each other, and nothing else (no I/O, no runtime, no storage).
+//!
+//! # Layout
+//! - [`protocol`]: the protocol version, endpoint paths and header names, and
+//!   the version check both sides apply before decoding a report.
+//! - [`ids`]: validated identifiers (`AgentId`, `ReportId`, `DeviceId`,
+//!   `CommuneCode`).
+//! - [`units`]: validated units (`Mbps`).
+//! - [`report`]: the versioned report envelope and its sections.
+//! - [`inventory`]: the hardware/OS inventory section. Its JSON keys are a
+//!   public contract (see `docs/protocol.md`).
+//! - [`validate`]: limits on sizes, counts and ranges, checked by the server on
+//!   every report (and by the agent before it spools one).
+//! - [`api`]: the response bodies of the HTTP API (acknowledgement, errors,
+//!   device views).
+//! - [`lang`]: the user's language (Vietnamese by default, English selectable).
+
+pub mod api;
+pub mod ids;
+pub mod inventory;
+pub mod lang;
+pub mod protocol;
+pub mod report;
+pub mod units;
+pub mod validate;
+
+pub use ids::{AgentId, CommuneCode, DeviceId, IdError, ReportId};
+pub use inventory::Inventory;
+pub use lang::Lang;
+pub use report::Report;
+pub use units::Mbps;
