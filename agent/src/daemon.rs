@@ -1,1 +1,125 @@
-//! (to be written)
+//! `kiemke-agent run`: the daemon. It takes an inventory on start and then
+//! every interval (with random jitter), and keeps delivering the spool with
+//! exponential backoff until the server has acknowledged everything. A
+//! server that cannot be reached never stops the daemon: reports wait in the
+//! spool.
+//!
+//! All waiting goes through `tokio::time`, so tests can pause time.
+
+use std::future::Future;
+use std::time::Duration;
+
+use kiemke_shared::{AgentId, Inventory, ReportId};
+use rand::Rng;
+use tokio::time::{Instant, sleep_until};
+
+use crate::deliver::{Backoff, Client, DrainSummary, drain};
+use crate::spool::{PushOutcome, Spool, SpoolError};
+
+/// When the daemon works.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub interval: Duration,
+    /// Fraction (0..1) by which each interval is randomly stretched or shrunk.
+    pub jitter: f64,
+    pub startup_delay_max: Duration,
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+}
+
+/// Takes an inventory and queues it as a new report. Collection runs on the
+/// blocking pool (it reads files and, on Windows, waits on WMI).
+pub async fn take_inventory(
+    spool: &Spool,
+    agent_id: AgentId,
+    collect: fn() -> Inventory,
+) -> Result<(ReportId, PushOutcome), SpoolError> {
+    let inventory = tokio::task::spawn_blocking(collect)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(cause = %e, "thu thập thông tin bị lỗi / inventory collection failed");
+            Inventory::default()
+        });
+    let report = crate::report::build(agent_id, inventory);
+    let outcome = spool.push(&report).await?;
+    Ok((report.report_id, outcome))
+}
+
+/// Runs until `shutdown` completes. Spool errors (disk full, corruption) end
+/// the daemon: they are not something waiting can fix.
+pub async fn run(
+    agent_id: AgentId,
+    spool: Spool,
+    client: Client,
+    schedule: Schedule,
+    collect: fn() -> Inventory,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), SpoolError> {
+    tokio::pin!(shutdown);
+    let start = Instant::now();
+    let mut next_inventory = start;
+    let mut next_delivery = start + random_up_to(schedule.startup_delay_max);
+    let mut backoff = Backoff::new(schedule.retry_initial, schedule.retry_max);
+    let mut first = true;
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = sleep_until(next_inventory.min(next_delivery)) => {}
+        }
+        let now = Instant::now();
+        if now >= next_inventory {
+            let (id, outcome) = take_inventory(&spool, agent_id, collect).await?;
+            tracing::info!(report_id = %id, dropped = outcome.dropped.len(), "đã kiểm kê máy / inventory taken");
+            next_inventory = now + jittered(schedule.interval, schedule.jitter);
+            if !first {
+                next_delivery = now;
+            }
+            first = false;
+        }
+        if Instant::now() >= next_delivery {
+            let summary: DrainSummary = drain(&spool, &client).await?;
+            if summary.last_error.is_some() {
+                next_delivery = Instant::now() + backoff.next_delay();
+            } else {
+                backoff.reset();
+                // Nothing left to send until the next inventory.
+                next_delivery = next_inventory;
+            }
+        }
+    }
+    tracing::info!("dừng theo yêu cầu / stopped on request");
+    Ok(())
+}
+
+fn random_up_to(max: Duration) -> Duration {
+    if max.is_zero() {
+        return max;
+    }
+    rand::rng().random_range(Duration::ZERO..=max)
+}
+
+fn jittered(interval: Duration, jitter: f64) -> Duration {
+    let jitter = jitter.clamp(0.0, 0.9);
+    if jitter == 0.0 {
+        return interval;
+    }
+    interval.mul_f64(rand::rng().random_range(1.0 - jitter..=1.0 + jitter))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let day = Duration::from_secs(86_400);
+        let samples: Vec<Duration> = (0..200).map(|_| jittered(day, 0.1)).collect();
+        assert!(
+            samples
+                .iter()
+                .all(|d| *d >= day.mul_f64(0.9) && *d <= day.mul_f64(1.1))
+        );
+        assert!(samples.iter().any(|d| *d != samples[0]), "jitter must vary");
+        assert_eq!(jittered(day, 0.0), day);
+    }
+}

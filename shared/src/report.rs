@@ -61,8 +61,9 @@ pub struct AgentInfo {
     /// `windows` or `linux`: selects which collectors' quirks apply.
     pub os_family: String,
     /// Whether the agent ran with administrator/root rights: without them some
-    /// fields (serial, SMBIOS UUID) are absent by design, not by fault.
-    pub privileged: bool,
+    /// fields (serial, SMBIOS UUID on Linux) are absent by design, not by
+    /// fault. `null` where the agent cannot tell.
+    pub privileged: Option<bool>,
 }
 
 /// Line-quality measurements (latency, loss, throughput). Filled by the probes

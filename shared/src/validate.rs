@@ -308,7 +308,7 @@ mod tests {
             AgentInfo {
                 version: "0.1.0".into(),
                 os_family: "linux".into(),
-                privileged: false,
+                privileged: Some(false),
             },
             Utc::now(),
         );
