@@ -1,0 +1,33 @@
+//! Named defaults: what the server runs with when neither the command line
+//! nor the configuration file says otherwise. Sized for one province server
+//! (a few thousand PCs reporting daily) on modest hardware.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::time::Duration;
+
+use kiemke_shared::Lang;
+
+/// Loopback only: exposing the server on the network is a decision the
+/// operator makes explicitly (`--listen 0.0.0.0:8080`).
+pub const LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+
+/// Relative to the working directory, like the agent's data directory.
+pub const DATA_DIR: &str = "./kiemke-data";
+
+/// A real report is a few KiB compressed; 4 MiB leaves room for PCs with
+/// unusual hardware while refusing abuse before it reaches memory.
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+
+/// Caps what a gzip body may expand to (a gzip bomb of a few KiB could
+/// otherwise expand to gigabytes).
+pub const MAX_DECOMPRESSED_BYTES: usize = 16 << 20;
+
+/// Long enough for a slow commune line to upload a report, short enough that
+/// a stalled client does not hold a connection slot forever.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Requests handled at once; others wait (and time out if the wait is long).
+pub const MAX_CONCURRENT_REQUESTS: usize = 512;
+
+/// The users are Vietnamese commune and province officers.
+pub const LANG: Lang = Lang::Vi;

@@ -1,0 +1,185 @@
+//! The store: reports and devices on disk, in an embedded sled database.
+//! This is the only module that touches sled.
+//!
+//! Trees:
+//! - `reports`: report id → [`StoredReport`] (JSON), exactly once per id;
+//! - `devices`: device id → [`DeviceRecord`] (JSON);
+//! - `device_reports`: device id ++ received time (big-endian µs) ++ report
+//!   id → `()`: each device's history, in time order;
+//! - `identity`: identity key string → device id (see [`identity`]);
+//! - `meta`: `schema_version`.
+//!
+//! An ingest writes the first four in one sled transaction, so a crash never
+//! leaves half a report, and then flushes to disk before returning: a report
+//! the server acknowledged survives `kill -9`.
+
+pub mod identity;
+mod ingest;
+mod query;
+pub mod record;
+
+use std::path::{Path, PathBuf};
+
+use kiemke_shared::{Lang, ReportId};
+
+pub use ingest::IngestOutcome;
+pub use record::{DeviceRecord, StoredReport};
+
+/// The schema this build writes; a store with a newer one is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// sled caches this many bytes of pages; the default (1 GiB) is far more than
+/// a province's inventory needs.
+const CACHE_BYTES: u64 = 64 << 20;
+
+/// The sled database lives in this subdirectory of the data directory, so the
+/// data directory can hold other files (configuration, exports) later.
+const DB_DIR: &str = "store";
+
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {path} is in use by another Kiểm kê server")]
+    Locked { path: PathBuf },
+    #[error("cannot open the store in {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the store has schema version {found}; this server reads up to {supported}")]
+    SchemaTooNew { found: u32, supported: u32 },
+    #[error("report {report_id} is already stored with different content")]
+    Conflict { report_id: ReportId },
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("corrupt record in tree {tree}: {detail}")]
+    Corrupt { tree: &'static str, detail: String },
+    #[error("cannot encode a record: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+impl StoreError {
+    /// The message an operator reads when the server cannot start.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (StoreError::Locked { path }, Lang::Vi) => format!(
+                "Thư mục dữ liệu {} đang được một máy chủ Kiểm kê khác sử dụng. \
+                 Hãy dừng máy chủ đó, hoặc chọn thư mục khác bằng --data.",
+                path.display()
+            ),
+            (StoreError::Open { path, source }, Lang::Vi) => format!(
+                "Không mở được cơ sở dữ liệu trong {}: {source}",
+                path.display()
+            ),
+            (StoreError::CreateDir { path, source }, Lang::Vi) => {
+                format!(
+                    "Không tạo được thư mục dữ liệu {}: {source}",
+                    path.display()
+                )
+            }
+            (StoreError::SchemaTooNew { found, supported }, Lang::Vi) => format!(
+                "Cơ sở dữ liệu có phiên bản {found}, mới hơn phiên bản máy chủ này đọc được \
+                 ({supported}). Hãy cập nhật máy chủ Kiểm kê."
+            ),
+            (other, Lang::Vi) => format!("Lỗi lưu trữ: {other}"),
+            (other, Lang::En) => other.to_string(),
+        }
+    }
+}
+
+/// The open store. Cheap to clone: every clone shares the same database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    reports: sled::Tree,
+    devices: sled::Tree,
+    device_reports: sled::Tree,
+    identity: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, locking it against a
+    /// second server.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(DB_DIR);
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|source| match source {
+                // sled reports a held lock only through its message.
+                sled::Error::Io(ref e) if e.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked {
+                        path: data_dir.to_owned(),
+                    }
+                }
+                source => StoreError::Open {
+                    path: path.clone(),
+                    source,
+                },
+            })?;
+        let meta = db.open_tree("meta")?;
+        match meta.get(SCHEMA_KEY)? {
+            None => {
+                meta.insert(SCHEMA_KEY, SCHEMA_VERSION.to_string().as_bytes())?;
+            }
+            Some(found) => {
+                let found: u32 =
+                    String::from_utf8_lossy(&found)
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt {
+                            tree: "meta",
+                            detail: "schema_version is not a number".into(),
+                        })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::SchemaTooNew {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        Ok(Store {
+            reports: db.open_tree("reports")?,
+            devices: db.open_tree("devices")?,
+            device_reports: db.open_tree("device_reports")?,
+            identity: db.open_tree("identity")?,
+            db,
+        })
+    }
+
+    /// Writes everything to disk (also done after every ingest).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.blocking(|store| Ok(store.db.flush().map(drop)?)).await
+    }
+
+    /// Runs blocking store work off the async runtime's threads.
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests;

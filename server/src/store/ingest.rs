@@ -1,0 +1,247 @@
+//! Ingesting one report: identify its device and write the report, the
+//! device record, the history entry and the identity keys in one
+//! transaction; then flush to disk.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use kiemke_shared::api::{AckStatus, ReportAck};
+use kiemke_shared::{DeviceId, Report, ReportId};
+use serde::Serialize;
+use sled::Transactional;
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
+    TransactionalTree,
+};
+
+use super::identity::{self, Candidate, IdentityKey, Resolution};
+use super::record::{self, DeviceRecord, StoredReport};
+use super::{Store, StoreError};
+
+/// What happened to a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// Stored now.
+    Stored {
+        device_id: DeviceId,
+        received_at: DateTime<Utc>,
+        /// The report started a new device.
+        new_device: bool,
+    },
+    /// The same report was stored before (a retry); nothing was written.
+    Duplicate {
+        device_id: DeviceId,
+        /// When it was first received.
+        received_at: DateTime<Utc>,
+    },
+}
+
+impl IngestOutcome {
+    pub fn device_id(&self) -> DeviceId {
+        match self {
+            IngestOutcome::Stored { device_id, .. }
+            | IngestOutcome::Duplicate { device_id, .. } => *device_id,
+        }
+    }
+
+    /// The acknowledgement the agent waits for.
+    pub fn ack(&self, report_id: ReportId) -> ReportAck {
+        let (status, device_id, received_at) = match *self {
+            IngestOutcome::Stored {
+                device_id,
+                received_at,
+                ..
+            } => (AckStatus::Stored, device_id, received_at),
+            IngestOutcome::Duplicate {
+                device_id,
+                received_at,
+            } => (AckStatus::Duplicate, device_id, received_at),
+        };
+        ReportAck {
+            report_id,
+            device_id,
+            status,
+            received_at,
+        }
+    }
+}
+
+/// [`StoredReport`]'s encoding, borrowing the report instead of cloning it.
+#[derive(Serialize)]
+struct StoredReportRef<'a> {
+    received_at: DateTime<Utc>,
+    device_id: DeviceId,
+    content_hash: &'a str,
+    report: &'a Report,
+}
+
+/// What the transaction decided, for logging after it commits (the closure
+/// may run more than once, so it must not log).
+struct Committed {
+    outcome: IngestOutcome,
+    resolution: Option<Resolution>,
+    /// Keys taken from another device: (key, previous device).
+    repointed: Vec<(IdentityKey, DeviceId)>,
+}
+
+type TxResult<T> = ConflictableTransactionResult<T, StoreError>;
+
+fn abort<T>(result: Result<T, StoreError>) -> TxResult<T> {
+    result.map_err(ConflictableTransactionError::Abort)
+}
+
+fn load_device(devices: &TransactionalTree, id: &DeviceId) -> TxResult<Option<DeviceRecord>> {
+    match devices.get(&id.as_bytes()[..])? {
+        Some(bytes) => abort(record::decode("devices", &bytes)).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn device_id_from(bytes: &[u8]) -> Option<DeviceId> {
+    DeviceId::from_bytes(bytes.try_into().ok()?).ok()
+}
+
+impl Store {
+    /// Stores a report durably (on disk when this returns), idempotently by
+    /// report id: the same report again is a `Duplicate`; the same id with
+    /// other content is a `Conflict`.
+    pub async fn ingest(&self, report: &Report) -> Result<IngestOutcome, StoreError> {
+        let report = report.clone();
+        self.blocking(move |store| store.ingest_blocking(&report, Utc::now()))
+            .await
+    }
+
+    /// [`Store::ingest`] on the calling thread, with the receive time given.
+    pub fn ingest_blocking(
+        &self,
+        report: &Report,
+        received_at: DateTime<Utc>,
+    ) -> Result<IngestOutcome, StoreError> {
+        let keys = identity::report_keys(report);
+        let hash = record::content_hash(report)?;
+        let trees = (
+            &self.reports,
+            &self.devices,
+            &self.device_reports,
+            &self.identity,
+        );
+        let committed = trees
+            .transaction(|(reports, devices, history, pointers)| {
+                let id = &report.report_id.as_bytes()[..];
+                if let Some(bytes) = reports.get(id)? {
+                    let existing: StoredReport = abort(record::decode("reports", &bytes))?;
+                    // The hash decides; comparing the decoded reports covers
+                    // a hash written by a build that encoded reports differently.
+                    if existing.content_hash != hash && existing.report != *report {
+                        return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
+                            report_id: report.report_id,
+                        }));
+                    }
+                    return Ok(Committed {
+                        outcome: IngestOutcome::Duplicate {
+                            device_id: existing.device_id,
+                            received_at: existing.received_at,
+                        },
+                        resolution: None,
+                        repointed: Vec::new(),
+                    });
+                }
+
+                let resolution = identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
+                    let Some(target) = pointers.get(key.to_string().as_bytes())? else {
+                        return Ok(None);
+                    };
+                    let Some(device) = device_id_from(&target) else {
+                        return Ok(None);
+                    };
+                    Ok(load_device(devices, &device)?.map(|record| Candidate {
+                        device,
+                        keys: record.keys,
+                    }))
+                })?;
+                let (mut device, new_device) = match &resolution.matched {
+                    Some((id, _)) => match load_device(devices, id)? {
+                        Some(record) => (record, false),
+                        None => (DeviceRecord::new(*id, received_at), true),
+                    },
+                    None => (DeviceRecord::new(DeviceId::generate(), received_at), true),
+                };
+                let device_id = device.id;
+
+                // Point every key at this device, taking keys from others.
+                let mut taken: BTreeMap<DeviceId, Vec<IdentityKey>> = BTreeMap::new();
+                for key in &keys.store {
+                    let previous =
+                        pointers.insert(key.to_string().as_bytes(), &device_id.as_bytes()[..])?;
+                    if let Some(previous) = previous.as_deref().and_then(device_id_from) {
+                        if previous != device_id {
+                            taken.entry(previous).or_default().push(key.clone());
+                        }
+                    }
+                }
+                let mut repointed = Vec::new();
+                for (loser, lost) in taken {
+                    if let Some(mut record) = load_device(devices, &loser)? {
+                        lost.iter().for_each(|k| {
+                            record.keys.remove(k);
+                        });
+                        devices.insert(&loser.as_bytes()[..], abort(record::encode(&record))?)?;
+                    }
+                    repointed.extend(lost.into_iter().map(|k| (k, loser)));
+                }
+
+                device.absorb(report, received_at, &keys.store);
+                devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
+                history.insert(
+                    record::history_key(&device_id, received_at, &report.report_id),
+                    sled::IVec::default(),
+                )?;
+                let stored = StoredReportRef {
+                    received_at,
+                    device_id,
+                    content_hash: &hash,
+                    report,
+                };
+                reports.insert(id, abort(record::encode(&stored))?)?;
+                Ok(Committed {
+                    outcome: IngestOutcome::Stored {
+                        device_id,
+                        received_at,
+                        new_device,
+                    },
+                    resolution: Some(resolution),
+                    repointed,
+                })
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+
+        // Durable before anyone is told: a duplicate is flushed too, in case
+        // the first attempt's flush failed after its commit.
+        self.db.flush()?;
+        log(report, &committed);
+        Ok(committed.outcome)
+    }
+}
+
+fn log(report: &Report, committed: &Committed) {
+    let device_id = committed.outcome.device_id();
+    if let Some(resolution) = &committed.resolution {
+        for r in &resolution.rejected {
+            tracing::warn!(
+                report_id = %report.report_id, candidate = %r.device, found_by = %r.found_by,
+                conflict = ?r.conflict, chosen = %device_id,
+                "không gộp vào thiết bị ứng viên vì khóa mạnh hơn khác nhau / \
+                 candidate device rejected: a stronger key differs"
+            );
+        }
+    }
+    for (key, from) in &committed.repointed {
+        tracing::info!(
+            %key, from = %from, to = %device_id, report_id = %report.report_id,
+            "chuyển khóa nhận dạng sang thiết bị khác / identity key re-pointed"
+        );
+    }
+}

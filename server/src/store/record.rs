@@ -1,0 +1,158 @@
+//! What the store keeps: the stored report, the device record, the history
+//! index key, and their encodings (JSON values, big-endian keys).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use kiemke_shared::api::DeviceSummary;
+use kiemke_shared::{AgentId, DeviceId, Inventory, Report, ReportId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use super::identity::IdentityKey;
+
+/// One report as received, in the `reports` tree under its report id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReport {
+    /// By the server's clock (the PC's clock may be years off).
+    pub received_at: DateTime<Utc>,
+    /// The device it was attributed to when it arrived.
+    pub device_id: DeviceId,
+    /// Tells a retry (same content) from a conflicting reuse of the id.
+    pub content_hash: String,
+    pub report: Report,
+}
+
+/// One device, in the `devices` tree under its device id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    pub id: DeviceId,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub report_count: u64,
+    /// Every agent installation that reported for this device.
+    pub agent_ids: BTreeSet<AgentId>,
+    /// The identity keys pointing here, so a candidate can be checked
+    /// against a report's stronger keys without another look-up.
+    pub keys: BTreeSet<IdentityKey>,
+    /// From the latest report that carried an inventory: enough for a list
+    /// without reading every report.
+    pub facts: DeviceFacts,
+    /// The latest report that carried an inventory.
+    pub inventory_report: Option<ReportId>,
+}
+
+/// The latest values shown in device lists.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceFacts {
+    pub hostname: Option<String>,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub os_name: Option<String>,
+    pub cpu_brand: Option<String>,
+    pub memory_total_bytes: Option<u64>,
+}
+
+impl DeviceFacts {
+    fn from_inventory(inv: &Inventory) -> DeviceFacts {
+        DeviceFacts {
+            hostname: inv.hostname.clone(),
+            vendor: inv.system.vendor.clone(),
+            model: inv.system.model.clone(),
+            serial: inv.system.serial.clone(),
+            os_name: inv.os.name.clone(),
+            cpu_brand: inv.cpu.brand.clone(),
+            memory_total_bytes: inv.memory.total_bytes,
+        }
+    }
+}
+
+impl DeviceRecord {
+    pub fn new(id: DeviceId, received_at: DateTime<Utc>) -> DeviceRecord {
+        DeviceRecord {
+            id,
+            first_seen: received_at,
+            last_seen: received_at,
+            report_count: 0,
+            agent_ids: BTreeSet::new(),
+            keys: BTreeSet::new(),
+            facts: DeviceFacts::default(),
+            inventory_report: None,
+        }
+    }
+
+    /// Takes in a newly stored report. The latest *received* inventory wins:
+    /// the agent delivers its spool oldest first, and the PC's own clock
+    /// (`taken_at`) cannot be trusted to order reports.
+    pub fn absorb(&mut self, report: &Report, received_at: DateTime<Utc>, keys: &[IdentityKey]) {
+        self.first_seen = self.first_seen.min(received_at);
+        self.last_seen = self.last_seen.max(received_at);
+        self.report_count += 1;
+        self.agent_ids.insert(report.agent_id);
+        self.keys.extend(keys.iter().cloned());
+        if let Some(inv) = &report.inventory {
+            self.facts = DeviceFacts::from_inventory(inv);
+            self.inventory_report = Some(report.report_id);
+        }
+    }
+
+    pub fn summary(&self) -> DeviceSummary {
+        let f = &self.facts;
+        DeviceSummary {
+            id: self.id,
+            hostname: f.hostname.clone(),
+            vendor: f.vendor.clone(),
+            model: f.model.clone(),
+            serial: f.serial.clone(),
+            os_name: f.os_name.clone(),
+            cpu_brand: f.cpu_brand.clone(),
+            memory_total_bytes: f.memory_total_bytes,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            report_count: self.report_count,
+            agent_ids: self.agent_ids.iter().copied().collect(),
+        }
+    }
+}
+
+/// A fingerprint of a report's content: FNV-1a (64 bit) of its JSON as this
+/// server encodes it. Written out here rather than `DefaultHasher`, whose
+/// output may change between Rust releases while stored hashes must not.
+pub fn content_hash(report: &Report) -> Result<String, StoreError> {
+    let bytes = serde_json::to_vec(report).map_err(StoreError::Encode)?;
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    Ok(format!("fnv1a64:{hash:016x}"))
+}
+
+/// Key of the `device_reports` history index: device id, then the receive
+/// time in big-endian microseconds (so a prefix scan runs in time order),
+/// then the report id (two reports in the same microsecond stay apart).
+pub fn history_key(device: &DeviceId, received_at: DateTime<Utc>, report: &ReportId) -> Vec<u8> {
+    let micros = u64::try_from(received_at.timestamp_micros()).unwrap_or(0);
+    let mut key = Vec::with_capacity(40);
+    key.extend_from_slice(device.as_bytes());
+    key.extend_from_slice(&micros.to_be_bytes());
+    key.extend_from_slice(report.as_bytes());
+    key
+}
+
+/// The report id at the end of a history key.
+pub fn report_in_history_key(key: &[u8]) -> Option<ReportId> {
+    let bytes: [u8; 16] = key.get(24..40)?.try_into().ok()?;
+    ReportId::from_bytes(bytes).ok()
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(StoreError::Encode)
+}
+
+pub fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        detail: e.to_string(),
+    })
+}
