@@ -3,9 +3,30 @@
 //! physical device it came from, and shows the inventory.
 //!
 //! # Layout
+//! - [`cli`]: the command line (`kiemke-server serve ...`); `main.rs` only
+//!   calls [`cli::main`].
 //! - [`config`]: CLI flags over a TOML file over named defaults.
-//! - [`store`]: the embedded database (sled) and device identity; the only
-//!   module that touches sled.
+//! - [`serve`]: binding, the ready line, serving until ctrl-c/SIGTERM.
+//! - [`telemetry`]: logging setup (stderr, `RUST_LOG`).
+//! - [`state`]: [`state::AppState`], what every handler can reach.
+//! - [`routes`]: the HTTP interface, one module per resource: `ingest`
+//!   (`POST /api/v1/reports`, with its pure `decode` step), `devices`
+//!   (`GET /api/v1/devices[/{id}]`), `health`, `home` (the HTML pages), and
+//!   `lang` (the request's language).
+//! - [`error`]: [`error::AppError`], errors as localized JSON responses.
+//! - [`store`]: the embedded database (sled) and device identity
+//!   (`store::identity`); the only module that touches sled.
 
+pub mod cli;
 pub mod config;
+pub mod error;
+pub mod routes;
+pub mod serve;
+pub mod state;
 pub mod store;
+pub mod telemetry;
+
+pub use config::ServerConfig;
+pub use serve::serve;
+pub use state::AppState;
+pub use store::Store;

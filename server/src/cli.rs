@@ -1,0 +1,101 @@
+//! The command line: `kiemke-server serve --listen ADDR --data DIR
+//! [--config FILE] [--lang vi|en]`. `main.rs` only calls [`main`]. More
+//! subcommands join [`Command`]; those that run a server reuse
+//! [`ServeArgs`] and [`crate::serve::serve`].
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kiemke_shared::Lang;
+
+use crate::config::{self, ServeArgs};
+use crate::{serve, telemetry};
+
+/// Máy chủ Kiểm kê: nhận báo cáo từ các máy tính của xã và hiển thị danh sách
+/// thiết bị. (Kiểm kê server: receives reports from commune PCs and shows the
+/// device inventory.)
+#[derive(Debug, Parser)]
+#[command(name = "kiemke-server", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chạy máy chủ (run the server)
+    Serve(ServeArgs),
+}
+
+impl Command {
+    /// The language for messages before the configuration is loaded.
+    fn lang(&self) -> Lang {
+        match self {
+            Command::Serve(args) => args.lang.unwrap_or_default(),
+        }
+    }
+}
+
+/// Parses the command line, runs the command, and turns a failure into a
+/// message on stderr and a non-zero exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let lang = cli.command.lang();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!(
+                "{}: {e}",
+                lang.pick("Lỗi: không khởi động được", "Error: cannot start")
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{} {e:#}", lang.pick("Lỗi:", "Error:"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            let config = config::load(&args)?;
+            let listener = serve::bind(config.listen, config.lang).await?;
+            serve::serve(config, listener, serve::shutdown_signal()).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "kiemke-server",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "/tmp/x",
+            "--lang",
+            "en",
+        ])
+        .expect("parses");
+        let Command::Serve(args) = cli.command;
+        assert_eq!(args.listen.map(|a| a.port()), Some(0));
+        assert_eq!(args.lang, Some(Lang::En));
+    }
+}

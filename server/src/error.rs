@@ -1,0 +1,249 @@
+//! Errors as HTTP responses. Every error response carries an
+//! [`ApiError`] body in the request's language: a 4xx says what to fix; a 5xx
+//! says only that it failed on our side, and the cause goes to the log.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kiemke_shared::api::{ApiError, ErrorCode};
+use kiemke_shared::{DeviceId, IdError, Lang};
+
+use crate::routes::ingest::decode::DecodeError;
+use crate::store::StoreError;
+
+/// What went wrong in a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid device id: {0}")]
+    InvalidDeviceId(#[source] IdError),
+    #[error("invalid query string: {0}")]
+    InvalidQuery(String),
+    #[error("device {0} not found")]
+    DeviceNotFound(DeviceId),
+    #[error("no route for {0}")]
+    NoRoute(String),
+    #[error("request not finished within {0:?} (overloaded or slow client)")]
+    Timeout(Duration),
+    #[error("{0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A [`Failure`] and the language to tell it in: what handlers return.
+#[derive(Debug, thiserror::Error)]
+#[error("{failure}")]
+pub struct AppError {
+    pub lang: Lang,
+    pub failure: Failure,
+}
+
+impl AppError {
+    pub fn new(lang: Lang, failure: impl Into<Failure>) -> AppError {
+        AppError {
+            lang,
+            failure: failure.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match &self.failure {
+            Failure::Decode(e) => e.status(),
+            Failure::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
+            Failure::Store(_) | Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Failure::InvalidDeviceId(_) | Failure::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Failure::DeviceNotFound(_) | Failure::NoRoute(_) => StatusCode::NOT_FOUND,
+            Failure::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The response body (its message in `self.lang`).
+    pub fn body(&self) -> ApiError {
+        let lang = self.lang;
+        let vi = lang == Lang::Vi;
+        let (error, message, field) = match &self.failure {
+            Failure::Decode(e) => (e.code(), e.message(lang), e.field()),
+            Failure::Store(StoreError::Conflict { report_id }) => (
+                ErrorCode::Conflict,
+                if vi {
+                    format!(
+                        "Mã báo cáo {report_id} đã được lưu với nội dung khác. \
+                         Mỗi báo cáo phải có mã riêng."
+                    )
+                } else {
+                    format!(
+                        "Report id {report_id} is already stored with different content. \
+                         Each report needs its own id."
+                    )
+                },
+                Some("report_id".to_owned()),
+            ),
+            Failure::Store(_) | Failure::Internal(_) => (
+                ErrorCode::Internal,
+                lang.pick(
+                    "Máy chủ gặp lỗi khi xử lý yêu cầu. Hãy thử lại sau; nếu lỗi lặp lại, \
+                     báo cho người quản trị máy chủ.",
+                    "The server failed to handle the request. Try again later; if it keeps \
+                     failing, tell the server's administrator.",
+                )
+                .to_owned(),
+                None,
+            ),
+            Failure::InvalidDeviceId(_) => (
+                ErrorCode::InvalidField,
+                lang.pick(
+                    "Mã thiết bị không hợp lệ: phải là một UUID, ví dụ \
+                     0190f5a4-8c1e-7b2a-9d3f-1a2b3c4d5e6f.",
+                    "Invalid device id: it must be a UUID, e.g. \
+                     0190f5a4-8c1e-7b2a-9d3f-1a2b3c4d5e6f.",
+                )
+                .to_owned(),
+                Some("id".to_owned()),
+            ),
+            Failure::InvalidQuery(detail) => (
+                ErrorCode::InvalidField,
+                if vi {
+                    format!(
+                        "Tham số truy vấn không hợp lệ (limit và offset phải là số nguyên \
+                         không âm): {detail}"
+                    )
+                } else {
+                    format!(
+                        "Invalid query parameters (limit and offset must be non-negative \
+                         integers): {detail}"
+                    )
+                },
+                None,
+            ),
+            Failure::DeviceNotFound(id) => (
+                ErrorCode::NotFound,
+                if vi {
+                    format!("Không có thiết bị nào có mã {id}.")
+                } else {
+                    format!("There is no device with id {id}.")
+                },
+                None,
+            ),
+            Failure::NoRoute(path) => (
+                ErrorCode::NotFound,
+                if vi {
+                    format!("Không có trang hay API nào ở địa chỉ {path}.")
+                } else {
+                    format!("There is no page or API at {path}.")
+                },
+                None,
+            ),
+            Failure::Timeout(limit) => (
+                ErrorCode::Unavailable,
+                if vi {
+                    format!(
+                        "Máy chủ đang bận hoặc yêu cầu kéo dài quá {} giây. Hãy thử lại sau.",
+                        limit.as_secs()
+                    )
+                } else {
+                    format!(
+                        "The server is busy or the request took longer than {} seconds. \
+                         Try again later.",
+                        limit.as_secs()
+                    )
+                },
+                None,
+            ),
+        };
+        ApiError {
+            error,
+            message,
+            field,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = self.body();
+        if status.is_server_error() {
+            let cause = chain(&self.failure);
+            if matches!(self.failure, Failure::Timeout(_)) {
+                tracing::warn!(%cause, "yêu cầu quá hạn / request timed out");
+            } else {
+                tracing::error!(%cause, code = ?body.error, "yêu cầu thất bại / request failed");
+            }
+        } else {
+            tracing::debug!(status = status.as_u16(), code = ?body.error, cause = %self.failure, "request refused");
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+/// An error and its sources, joined: "storage error: io error: disk full".
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let next = e.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = e.source();
+    }
+    text
+}
+
+/// Tags a fallible result with the request's language, so handlers can use
+/// `?`: `store.read(…).await.in_lang(lang)?`.
+pub trait InLang<T> {
+    fn in_lang(self, lang: Lang) -> Result<T, AppError>;
+}
+
+impl<T, E: Into<Failure>> InLang<T> for Result<T, E> {
+    fn in_lang(self, lang: Lang) -> Result<T, AppError> {
+        self.map_err(|e| AppError::new(lang, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_hide_their_cause() {
+        let err = AppError::new(
+            Lang::Vi,
+            StoreError::Corrupt {
+                tree: "devices",
+                detail: "secret detail".into(),
+            },
+        );
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = err.body();
+        assert_eq!(body.error, ErrorCode::Internal);
+        assert!(!body.message.contains("secret"));
+        assert!(body.message.contains("Máy chủ gặp lỗi"));
+    }
+
+    #[test]
+    fn a_conflict_is_409_and_names_the_report() {
+        let report_id = kiemke_shared::ReportId::generate();
+        let err = AppError::new(Lang::En, StoreError::Conflict { report_id });
+        assert_eq!(err.status(), StatusCode::CONFLICT);
+        let body = err.body();
+        assert_eq!(body.error, ErrorCode::Conflict);
+        assert!(body.message.contains(&report_id.to_string()));
+        assert!(body.message.is_ascii());
+    }
+
+    #[test]
+    fn chains_join_sources_once() {
+        let err = crate::config::ConfigError::Read {
+            path: "/etc/kiemke-server.toml".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        assert!(chain(&err).contains("disk full"), "{}", chain(&err));
+    }
+}

@@ -1,0 +1,132 @@
+//! The HTTP interface: [`router`] builds it (tests drive it with
+//! `tower::ServiceExt::oneshot`, no socket needed) and [`run`] serves it on a
+//! listener until a shutdown future completes.
+//!
+//! Every route runs inside the same layers, outermost first: tracing, a
+//! request timeout (503 `unavailable` with a JSON body), a concurrency limit
+//! shared by all routes (excess requests wait, within the timeout), response
+//! compression, and catch-panic as a last resort (500 with a JSON body).
+
+pub mod devices;
+pub mod health;
+pub mod home;
+pub mod ingest;
+pub mod lang;
+
+use std::any::Any;
+use std::future::Future;
+
+use anyhow::Context;
+use axum::error_handling::HandleErrorLayer;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{BoxError, Router};
+use kiemke_shared::{Lang, protocol};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::timeout::TimeoutLayer;
+use tower::timeout::error::Elapsed;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::{AppError, Failure};
+use crate::state::AppState;
+
+/// The application: every route, its layers and its state.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    let default_lang = state.config.lang;
+    let layers = ServiceBuilder::new()
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(HandleErrorLayer::new(
+            move |uri: Uri, headers: HeaderMap, err: BoxError| async move {
+                let lang = lang::pick(uri.query(), &headers, default_lang);
+                let failure = if err.is::<Elapsed>() {
+                    Failure::Timeout(timeout)
+                } else {
+                    Failure::Internal(anyhow::anyhow!("middleware error: {err}"))
+                };
+                AppError::new(lang, failure)
+            },
+        ))
+        .layer(TimeoutLayer::new(timeout))
+        .layer(GlobalConcurrencyLimitLayer::new(
+            state.config.max_concurrent_requests,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response));
+
+    Router::new()
+        .route("/", get(home::index))
+        .route("/devices/{id}", get(home::device))
+        .route(protocol::REPORTS_PATH, post(ingest::ingest))
+        .route(protocol::DEVICES_PATH, get(devices::list))
+        .route(
+            &format!("{}/{{id}}", protocol::DEVICES_PATH),
+            get(devices::detail),
+        )
+        .route(protocol::HEALTH_PATH, get(health::health))
+        .fallback(no_route)
+        .layer(layers)
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then
+/// lets requests in flight finish.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server stopped with an error")
+}
+
+async fn no_route(lang::RequestLang(lang): lang::RequestLang, uri: Uri) -> AppError {
+    let path: String = uri.path().chars().take(200).collect();
+    AppError::new(lang, Failure::NoRoute(path))
+}
+
+/// A handler panicked: a bug. The request gets a generic 500 (in the default
+/// language: the request is gone), the panic message goes to the log.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    AppError::new(
+        Lang::default(),
+        Failure::Internal(anyhow::anyhow!("handler panicked: {message}")),
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_generic_json_500() {
+        let response = panic_response(Box::new("index out of bounds"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let error: kiemke_shared::api::ApiError = serde_json::from_slice(&body).expect("json");
+        assert_eq!(error.error, kiemke_shared::api::ErrorCode::Internal);
+        assert!(!error.message.contains("index out of bounds"));
+    }
+}

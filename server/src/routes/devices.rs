@@ -1,0 +1,70 @@
+//! `GET /api/v1/devices` (a page of the device list, most recently seen
+//! first) and `GET /api/v1/devices/{id}` (one device with its latest
+//! inventory and report history).
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use kiemke_shared::DeviceId;
+use kiemke_shared::api::{DeviceDetail, DeviceList};
+use serde::Deserialize;
+
+use crate::error::{AppError, Failure, InLang};
+use crate::routes::lang::RequestLang;
+use crate::state::AppState;
+
+/// Devices per page when the request does not say.
+pub const DEFAULT_LIMIT: usize = 100;
+/// The most devices one request may ask for.
+pub const MAX_LIMIT: usize = 1000;
+/// Reports listed in a device's history.
+pub const HISTORY_LIMIT: usize = 50;
+
+/// `?limit=&offset=`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Page {
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+impl Page {
+    /// The limit, capped at [`MAX_LIMIT`], and the offset.
+    pub fn bounds(&self) -> (usize, usize) {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+        (limit, self.offset.unwrap_or(0))
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RequestLang(lang): RequestLang,
+    page: Result<Query<Page>, QueryRejection>,
+) -> Result<Json<DeviceList>, AppError> {
+    let Query(page) =
+        page.map_err(|e| AppError::new(lang, Failure::InvalidQuery(e.body_text())))?;
+    let (limit, offset) = page.bounds();
+    let list = state
+        .store
+        .blocking(move |store| store.list_devices(limit, offset))
+        .await
+        .in_lang(lang)?;
+    Ok(Json(list))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    RequestLang(lang): RequestLang,
+    Path(id): Path<String>,
+) -> Result<Json<DeviceDetail>, AppError> {
+    let id: DeviceId = id
+        .parse()
+        .map_err(|e| AppError::new(lang, Failure::InvalidDeviceId(e)))?;
+    let detail = state
+        .store
+        .blocking(move |store| store.device(&id, HISTORY_LIMIT))
+        .await
+        .in_lang(lang)?;
+    detail
+        .map(Json)
+        .ok_or_else(|| AppError::new(lang, Failure::DeviceNotFound(id)))
+}

@@ -1,0 +1,183 @@
+//! The web pages, for province and commune officers: `GET /` lists the
+//! devices, `GET /devices/{id}` shows one. Server-rendered from askama
+//! templates compiled into the binary (`server/templates/`), no JavaScript,
+//! no external assets; Vietnamese unless `?lang=en` or the browser asks for
+//! English.
+
+mod device_view;
+mod format;
+mod labels;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use kiemke_shared::api::DeviceSummary;
+use kiemke_shared::{DeviceId, Lang};
+
+use self::device_view::{Fact, Table};
+use self::labels::Labels;
+use crate::error::{AppError, Failure, InLang};
+use crate::routes::devices::{HISTORY_LIMIT, Page};
+use crate::routes::lang::RequestLang;
+use crate::state::AppState;
+
+/// Devices per page of the list.
+const PAGE_SIZE: usize = 200;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    lang: &'static str,
+    other_lang: &'static str,
+    t: &'static Labels,
+    summary: String,
+    rows: Vec<DeviceRow>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+/// One line of the device list, formatted.
+struct DeviceRow {
+    href: String,
+    hostname: String,
+    vendor_model: String,
+    os: String,
+    cpu: String,
+    ram: String,
+    last_seen: String,
+    report_count: u64,
+}
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    lang: &'static str,
+    other_lang: &'static str,
+    t: &'static Labels,
+    heading: String,
+    facts: Vec<Fact>,
+    tables: Vec<Table>,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    lang: &'static str,
+    other_lang: &'static str,
+    t: &'static Labels,
+    message: String,
+}
+
+fn other(lang: Lang) -> Lang {
+    match lang {
+        Lang::Vi => Lang::En,
+        Lang::En => Lang::Vi,
+    }
+}
+
+fn render(page: &impl Template, lang: Lang) -> Result<Html<String>, AppError> {
+    page.render()
+        .map(Html)
+        .map_err(|e| AppError::new(lang, Failure::Internal(e.into())))
+}
+
+fn row(d: &DeviceSummary, lang: Lang) -> DeviceRow {
+    DeviceRow {
+        href: format!("/devices/{}?lang={}", d.id, lang.tag()),
+        hostname: d.hostname.clone().unwrap_or_else(|| d.id.to_string()),
+        vendor_model: format::join(&[d.vendor.as_deref(), d.model.as_deref()], " "),
+        os: format::text(d.os_name.as_deref()),
+        cpu: format::text(d.cpu_brand.as_deref()),
+        ram: format::ram(d.memory_total_bytes, lang),
+        last_seen: format::time(d.last_seen),
+        report_count: d.report_count,
+    }
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    RequestLang(lang): RequestLang,
+    page: Result<Query<Page>, QueryRejection>,
+) -> Result<Html<String>, AppError> {
+    let Query(page) =
+        page.map_err(|e| AppError::new(lang, Failure::InvalidQuery(e.body_text())))?;
+    let offset = page.offset.unwrap_or(0);
+    let (list, reports) = state
+        .store
+        .blocking(move |store| Ok((store.list_devices(PAGE_SIZE, offset)?, store.report_count())))
+        .await
+        .in_lang(lang)?;
+    let t = labels::labels(lang);
+    let summary = match lang {
+        Lang::Vi => format!(
+            "{} thiết bị, {reports} báo cáo. {}",
+            list.total, t.time_zone_note
+        ),
+        Lang::En => format!(
+            "{} devices, {reports} reports. {}",
+            list.total, t.time_zone_note
+        ),
+    };
+    let href = |offset: usize| format!("/?offset={offset}&lang={}", lang.tag());
+    let shown_to = offset.saturating_add(list.devices.len());
+    let page = HomePage {
+        lang: lang.tag(),
+        other_lang: other(lang).tag(),
+        t,
+        summary,
+        rows: list.devices.iter().map(|d| row(d, lang)).collect(),
+        prev_href: (offset > 0).then(|| href(offset.saturating_sub(PAGE_SIZE))),
+        next_href: ((shown_to as u64) < list.total).then(|| href(shown_to)),
+    };
+    render(&page, lang)
+}
+
+pub async fn device(
+    State(state): State<AppState>,
+    RequestLang(lang): RequestLang,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let t = labels::labels(lang);
+    let not_found = |message: String| -> Result<Response, AppError> {
+        let page = NotFoundPage {
+            lang: lang.tag(),
+            other_lang: other(lang).tag(),
+            t,
+            message,
+        };
+        Ok((StatusCode::NOT_FOUND, render(&page, lang)?).into_response())
+    };
+    let id = match id.parse::<DeviceId>() {
+        Ok(id) => id,
+        Err(e) => {
+            return not_found(
+                AppError::new(lang, Failure::InvalidDeviceId(e))
+                    .body()
+                    .message,
+            );
+        }
+    };
+    let detail = state
+        .store
+        .blocking(move |store| store.device(&id, HISTORY_LIMIT))
+        .await
+        .in_lang(lang)?;
+    let Some(detail) = detail else {
+        return not_found(
+            AppError::new(lang, Failure::DeviceNotFound(id))
+                .body()
+                .message,
+        );
+    };
+    let page = DevicePage {
+        lang: lang.tag(),
+        other_lang: other(lang).tag(),
+        t,
+        heading: device_view::heading(&detail),
+        facts: device_view::facts(&detail, t, lang),
+        tables: device_view::tables(&detail, t, lang),
+    };
+    Ok(render(&page, lang)?.into_response())
+}

@@ -1,0 +1,193 @@
+//! One device as a page: its facts and its tables (disks, network adapters,
+//! monitors, report history), already formatted for the template.
+
+use kiemke_shared::Lang;
+use kiemke_shared::api::DeviceDetail;
+use kiemke_shared::inventory::{DiskKind, Inventory};
+
+use super::format::{self, MISSING};
+use super::labels::Labels;
+
+/// One row of the facts table.
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// A titled table of text cells.
+pub struct Table {
+    pub title: &'static str,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The heading of a device page: its host name, or its id if it has none.
+pub fn heading(detail: &DeviceDetail) -> String {
+    (detail.device.hostname.clone()).unwrap_or_else(|| detail.device.id.to_string())
+}
+
+pub fn facts(detail: &DeviceDetail, t: &Labels, lang: Lang) -> Vec<Fact> {
+    let d = &detail.device;
+    let inv = detail.inventory.clone().unwrap_or_default();
+    let fact = |label, value| Fact { label, value };
+    let cores = match (inv.cpu.cores_physical, inv.cpu.cores_logical) {
+        (None, None) => MISSING.to_owned(),
+        (p, l) => format!(
+            "{} / {}",
+            p.map_or_else(|| MISSING.to_owned(), |n| n.to_string()),
+            l.map_or_else(|| MISSING.to_owned(), |n| n.to_string())
+        ),
+    };
+    let bios_date = inv
+        .bios
+        .date
+        .map(|date| date.format("%d/%m/%Y").to_string());
+    let tpm = match (inv.tpm.present, inv.tpm.version.as_deref()) {
+        (Some(true), Some(v)) => format!("{} ({v})", t.yes),
+        (Some(true), None) => t.yes.to_owned(),
+        (Some(false), _) => t.no.to_owned(),
+        (None, _) => t.unknown.to_owned(),
+    };
+    let agents: Vec<String> = d.agent_ids.iter().map(ToString::to_string).collect();
+    vec![
+        fact(t.hostname, format::text(d.hostname.as_deref())),
+        fact(t.vendor, format::text(d.vendor.as_deref())),
+        fact(t.model, format::text(d.model.as_deref())),
+        fact(t.serial, format::text(d.serial.as_deref())),
+        fact(
+            t.chassis,
+            (inv.system.chassis).map_or_else(|| MISSING.to_owned(), |c| c.label(lang).to_owned()),
+        ),
+        fact(
+            t.os,
+            format::join(
+                &[
+                    inv.os.name.as_deref(),
+                    inv.os.version.as_deref(),
+                    inv.os.arch.as_deref(),
+                ],
+                " · ",
+            ),
+        ),
+        fact(t.cpu, format::text(inv.cpu.brand.as_deref())),
+        fact(t.cores, cores),
+        fact(t.ram, format::ram(d.memory_total_bytes, lang)),
+        fact(
+            t.bios,
+            format::join(
+                &[
+                    inv.bios.vendor.as_deref(),
+                    inv.bios.version.as_deref(),
+                    bios_date.as_deref(),
+                ],
+                " · ",
+            ),
+        ),
+        fact(t.tpm, tpm),
+        fact(t.first_report, format::time(d.first_seen)),
+        fact(t.last_report, format::time(d.last_seen)),
+        fact(t.report_count, d.report_count.to_string()),
+        fact(t.device_id, d.id.to_string()),
+        fact(t.agents, agents.join(", ")),
+    ]
+}
+
+pub fn tables(detail: &DeviceDetail, t: &Labels, lang: Lang) -> Vec<Table> {
+    let inv = detail.inventory.clone().unwrap_or_default();
+    vec![
+        disks(&inv, t, lang),
+        nics(&inv, t),
+        monitors(&inv, t),
+        history(detail, t),
+    ]
+}
+
+fn disks(inv: &Inventory, t: &Labels, lang: Lang) -> Table {
+    let rows = (inv.disks.iter())
+        .map(|d| {
+            vec![
+                d.name.clone(),
+                format::text(d.model.as_deref()),
+                format::disk(d.size_bytes, lang),
+                match d.kind {
+                    DiskKind::Ssd => "SSD".to_owned(),
+                    DiskKind::Hdd => "HDD".to_owned(),
+                    DiskKind::Unknown => t.unknown.to_owned(),
+                },
+                (if d.system { t.yes } else { t.no }).to_owned(),
+            ]
+        })
+        .collect();
+    Table {
+        title: t.disks,
+        headers: vec![t.name, t.model, t.size, t.kind, t.system_disk],
+        rows,
+    }
+}
+
+fn nics(inv: &Inventory, t: &Labels) -> Table {
+    let rows = (inv.nics.iter())
+        .filter(|n| !n.loopback)
+        .map(|n| {
+            let kind = if n.is_virtual {
+                t.virtual_nic
+            } else if n.wireless {
+                t.wireless
+            } else {
+                t.wired
+            };
+            vec![
+                n.name.clone(),
+                format::text(n.mac.as_deref()),
+                if n.addresses.is_empty() {
+                    MISSING.to_owned()
+                } else {
+                    n.addresses.join(", ")
+                },
+                n.link_mbps
+                    .map_or_else(|| MISSING.to_owned(), |m| format!("{m} Mbps")),
+                kind.to_owned(),
+            ]
+        })
+        .collect();
+    Table {
+        title: t.nics,
+        headers: vec![t.name, "MAC", t.addresses, t.speed, t.kind],
+        rows,
+    }
+}
+
+fn monitors(inv: &Inventory, t: &Labels) -> Table {
+    let rows = (inv.monitors.iter())
+        .map(|m| {
+            vec![
+                format::text(m.manufacturer.as_deref()),
+                format::text(m.model.as_deref()),
+                m.year.map_or_else(|| MISSING.to_owned(), |y| y.to_string()),
+            ]
+        })
+        .collect();
+    Table {
+        title: t.monitors,
+        headers: vec![t.manufacturer, t.model, t.year],
+        rows,
+    }
+}
+
+fn history(detail: &DeviceDetail, t: &Labels) -> Table {
+    let rows = (detail.reports.iter())
+        .map(|r| {
+            vec![
+                format::time(r.received_at),
+                format::time(r.taken_at),
+                r.report_id.to_string(),
+                r.agent_id.to_string(),
+            ]
+        })
+        .collect();
+    Table {
+        title: t.history,
+        headers: vec![t.received_at, t.taken_at, t.report_id, t.agent],
+        rows,
+    }
+}

@@ -1,0 +1,112 @@
+//! Running the server: bind, open the store, announce the address, serve
+//! until ctrl-c or SIGTERM, flush. [`serve`] takes an already bound listener
+//! and a shutdown future so that other commands (e.g. a quickstart) and
+//! tests can run the real server on port 0 and stop it when they choose.
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+
+use anyhow::{Context, anyhow};
+use kiemke_shared::Lang;
+use tokio::net::TcpListener;
+
+use crate::config::ServerConfig;
+use crate::routes;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// Binds the listening socket, with a message the operator can act on.
+pub async fn bind(addr: SocketAddr, lang: Lang) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let hint = match (e.kind(), lang) {
+            (std::io::ErrorKind::AddrInUse, Lang::Vi) => {
+                " (cổng đang được một chương trình khác dùng; hãy dừng chương trình đó \
+                 hoặc chọn cổng khác bằng --listen)"
+            }
+            (std::io::ErrorKind::AddrInUse, Lang::En) => {
+                " (another program is using the port; stop it or choose another port with --listen)"
+            }
+            _ => "",
+        };
+        match lang {
+            Lang::Vi => anyhow!("Không mở được cổng {addr}: {e}{hint}"),
+            Lang::En => anyhow!("Cannot listen on {addr}: {e}{hint}"),
+        }
+    })
+}
+
+/// The line printed on stdout once the server is ready; scripts and tests
+/// find the port in it (it always ends with `http://IP:PORT/`).
+pub fn ready_line(addr: SocketAddr, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => format!("Kiểm kê đang chạy tại http://{addr}/"),
+        Lang::En => format!("Kiểm kê is running at http://{addr}/"),
+    }
+}
+
+/// Opens the store in `config.data_dir`, prints [`ready_line`], and serves
+/// on `listener` until `shutdown` completes; then waits for requests in
+/// flight and flushes the store.
+pub async fn serve(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let lang = config.lang;
+    let data_dir = config.data_dir.clone();
+    let store = Store::open(&data_dir).map_err(|e| anyhow!(e.message(lang)))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    announce(&ready_line(addr, lang)).context("cannot write to stdout")?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "máy chủ đã sẵn sàng / server ready");
+
+    let state = AppState::new(store.clone(), config);
+    let served = routes::run(listener, state, shutdown).await;
+    let flushed = store.flush().await;
+    served?;
+    flushed.map_err(|e| anyhow!(e.message(lang)))?;
+    tracing::info!("máy chủ đã dừng / server stopped");
+    Ok(())
+}
+
+/// Prints one line on stdout and flushes it at once (stdout may be a pipe
+/// that a test or script is reading). Not async: the stdout lock must not be
+/// held across an await.
+fn announce(line: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
+}
+
+/// Completes on ctrl-c or (on Unix) SIGTERM, the signal service managers
+/// send to stop a service.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(cause = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(cause = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("đang dừng máy chủ / shutting down");
+}

@@ -1,0 +1,26 @@
+//! What every request handler can reach. Later concerns (agent credentials,
+//! communes and sites, the replacement policy) join here as further shared,
+//! cheaply cloned fields.
+
+use std::sync::Arc;
+
+use crate::config::ServerConfig;
+use crate::store::Store;
+
+/// The application state, cloned into each request (every field is a handle).
+#[derive(Clone)]
+pub struct AppState {
+    /// Reports and devices.
+    pub store: Store,
+    /// Limits and the default language, read-only while the server runs.
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
