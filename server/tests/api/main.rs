@@ -1,0 +1,9 @@
+//! The server's HTTP interface, driven through `router()` with `oneshot`
+//! (no socket) and, in `serve`, through a real socket on port 0.
+
+mod devices;
+mod helpers;
+mod identity;
+mod ingest;
+mod pages;
+mod serve;
