@@ -9,6 +9,8 @@
 //! - [`edid`]: parses a monitor's EDID block (portable, pure).
 //! - `linux`: sysfs/procfs readers (DMI, os-release, disks, NICs, TPM,
 //!   monitors), each taking a root path so tests can fake the tree.
+//! - `windows`: WMI rows and their mapping (pure, tested on every OS) and the
+//!   WMI queries themselves (Windows only).
 //!
 //! Collection never fails as a whole and never panics: a missing or
 //! unreadable source leaves its fields `None` and, where the reason matters
@@ -22,6 +24,10 @@ mod linux;
 mod placeholder;
 mod system;
 mod virtual_hw;
+// The row types and their mapping are compiled (and unit-tested) everywhere;
+// only the WMI queries need Windows.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod windows;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -35,6 +41,8 @@ pub fn collect_inventory() -> Inventory {
     guarded(&mut inventory, "system", system::collect);
     #[cfg(target_os = "linux")]
     linux::collect(&mut inventory);
+    #[cfg(windows)]
+    windows::collect(&mut inventory);
     inventory
 }
 

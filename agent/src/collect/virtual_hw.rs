@@ -16,10 +16,37 @@ const VIRTUAL_DISK_HINTS: &[&str] = &[
     "bochs",
 ];
 
+/// Name fragments of software network adapters on Windows (hypervisor host
+/// adapters, VPN taps, packet-capture loopbacks, RAS miniports).
+const VIRTUAL_ADAPTER_HINTS: &[&str] = &[
+    "virtualbox",
+    "vmware",
+    "hyper-v",
+    "vethernet",
+    "tap-windows",
+    "tap-",
+    "wintun",
+    "wireguard",
+    "npcap",
+    "loopback",
+    "wan miniport",
+    "virtual adapter",
+    "virtual ethernet",
+    "teredo",
+    "isatap",
+    "microsoft wi-fi direct",
+];
+
 /// Whether a disk with this vendor/model is emulated by a hypervisor.
 pub fn is_virtual_disk(vendor: Option<&str>, model: Option<&str>) -> bool {
     let text = format!("{} {}", vendor.unwrap_or(""), model.unwrap_or("")).to_lowercase();
     VIRTUAL_DISK_HINTS.iter().any(|hint| text.contains(hint))
+}
+
+/// Whether an adapter with this name or description is a software one.
+pub fn is_virtual_adapter_name(name: &str) -> bool {
+    let name = name.to_lowercase();
+    VIRTUAL_ADAPTER_HINTS.iter().any(|hint| name.contains(hint))
 }
 
 #[cfg(test)]
@@ -39,6 +66,23 @@ mod tests {
         ];
         for (vendor, model, want) in cases {
             assert_eq!(is_virtual_disk(vendor, model), want, "{vendor:?} {model:?}");
+        }
+    }
+
+    #[test]
+    fn adapters() {
+        let cases = [
+            ("Realtek PCIe GBE Family Controller", false),
+            ("Intel(R) Dual Band Wireless-AC 7265", false),
+            ("VirtualBox Host-Only Ethernet Adapter", true),
+            ("VMware Virtual Ethernet Adapter for VMnet8", true),
+            ("Hyper-V Virtual Ethernet Adapter", true),
+            ("TAP-Windows Adapter V9", true),
+            ("WAN Miniport (IP)", true),
+            ("Microsoft Wi-Fi Direct Virtual Adapter", true),
+        ];
+        for (name, want) in cases {
+            assert_eq!(is_virtual_adapter_name(name), want, "{name}");
         }
     }
 }
