@@ -28,6 +28,8 @@ pub enum Failure {
     DeviceNotFound(DeviceId),
     #[error("no route for {0}")]
     NoRoute(String),
+    #[error("method {method} not allowed for {path}")]
+    MethodNotAllowed { method: String, path: String },
     #[error("request not finished within {0:?} (overloaded or slow client)")]
     Timeout(Duration),
     #[error("{0:#}")]
@@ -57,6 +59,7 @@ impl AppError {
             Failure::Store(_) | Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Failure::InvalidDeviceId(_) | Failure::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Failure::DeviceNotFound(_) | Failure::NoRoute(_) => StatusCode::NOT_FOUND,
+            Failure::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Failure::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -134,6 +137,17 @@ impl AppError {
                     format!("Không có trang hay API nào ở địa chỉ {path}.")
                 } else {
                     format!("There is no page or API at {path}.")
+                },
+                None,
+            ),
+            // The contract has no code of its own for this; "not_found": there
+            // is nothing here for this method.
+            Failure::MethodNotAllowed { method, path } => (
+                ErrorCode::NotFound,
+                if vi {
+                    format!("Địa chỉ {path} không nhận phương thức {method}.")
+                } else {
+                    format!("{path} does not accept the {method} method.")
                 },
                 None,
             ),

@@ -18,7 +18,7 @@ use std::future::Future;
 
 use anyhow::Context;
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{BoxError, Router};
@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(protocol::HEALTH_PATH, get(health::health))
         .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
         .with_state(state)
 }
@@ -95,6 +96,21 @@ pub async fn run(
 async fn no_route(lang::RequestLang(lang): lang::RequestLang, uri: Uri) -> AppError {
     let path: String = uri.path().chars().take(200).collect();
     AppError::new(lang, Failure::NoRoute(path))
+}
+
+async fn method_not_allowed(
+    lang::RequestLang(lang): lang::RequestLang,
+    method: Method,
+    uri: Uri,
+) -> AppError {
+    let path: String = uri.path().chars().take(200).collect();
+    AppError::new(
+        lang,
+        Failure::MethodNotAllowed {
+            method: method.to_string(),
+            path,
+        },
+    )
 }
 
 /// A handler panicked: a bug. The request gets a generic 500 (in the default

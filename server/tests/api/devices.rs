@@ -116,6 +116,13 @@ async fn bad_and_unknown_device_ids_get_json_errors() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_field");
 
+    let (status, body) = app.get_json("/api/v1/reports").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        body["message"].as_str().unwrap_or_default().contains("GET"),
+        "{body}"
+    );
+
     let (status, body) = app.get_json("/api/v1/khong-co").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not_found");
