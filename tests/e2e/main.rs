@@ -1,1 +1,17 @@
+//! End-to-end tests: one test binary, one module per area.
 
+mod bad_input;
+mod cli;
+mod identity;
+mod ingest;
+mod protocol_doc;
+mod spool;
+
+/// Paths of the real binaries, built by cargo for this crate.
+pub fn server_bin() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_kiemke-server-e2e"))
+}
+
+pub fn agent_bin() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_kiemke-agent-e2e"))
+}

@@ -1,0 +1,120 @@
+//! The agent as a user runs it: `inventory --json` (as root and as an
+//! unprivileged user) and `report` through a server outage.
+
+use std::process::{Command, Output};
+
+use kiemke_tests::server::ServerProcess;
+
+use crate::{agent_bin, server_bin};
+
+const STABLE_KEYS: &[&str] = &[
+    "/hostname",
+    "/os/name",
+    "/os/version",
+    "/cpu/brand",
+    "/cpu/cores_logical",
+    "/memory/total_bytes",
+    "/system/vendor",
+    "/system/model",
+    "/bios/date",
+];
+
+fn check_inventory_json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    for key in STABLE_KEYS {
+        assert!(json.pointer(key).is_some(), "missing stable key {key}");
+    }
+    for disk in json["disks"].as_array().expect("disks is an array") {
+        assert!(
+            ["ssd", "hdd", "unknown"].contains(&disk["kind"].as_str().unwrap_or("")),
+            "{disk}"
+        );
+    }
+    for nic in json["nics"].as_array().expect("nics is an array") {
+        assert!(nic.get("link_mbps").is_some(), "{nic}");
+    }
+    assert!(json["cpu"]["cores_logical"].as_u64().unwrap_or(0) >= 1);
+    assert!(json["memory"]["total_bytes"].as_u64().unwrap_or(0) > 0);
+    json
+}
+
+#[test]
+fn inventory_json_has_every_stable_key() {
+    let output = Command::new(agent_bin())
+        .args(["inventory", "--json"])
+        .output()
+        .expect("run agent");
+    let json = check_inventory_json(&output);
+    assert!(json["hostname"].is_string());
+    assert!(
+        !json["nics"].as_array().expect("array").is_empty(),
+        "at least loopback"
+    );
+}
+
+#[test]
+fn inventory_json_runs_unprivileged_needs_root() {
+    if std::fs::read_to_string("/proc/self/status")
+        .map(|s| !s.contains("\nUid:\t0\t"))
+        .unwrap_or(true)
+    {
+        eprintln!("skipped: needs root to switch to an unprivileged user (CI runs as root)");
+        return;
+    }
+    let output = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(agent_bin())
+        .args(["inventory", "--json"])
+        .output()
+        .expect("run agent as nobody");
+    let json = check_inventory_json(&output);
+    // Root-only DMI fields are absent, not errors, and say why.
+    assert!(json["system"]["serial"].is_null());
+    let summary = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(agent_bin())
+        .arg("inventory")
+        .output()
+        .expect("run agent as nobody");
+    assert!(summary.status.success());
+    assert!(String::from_utf8_lossy(&summary.stdout).contains("Bộ xử lý"));
+}
+
+#[tokio::test]
+async fn report_command_queues_during_an_outage_and_delivers_later() -> anyhow::Result<()> {
+    // Arrange: an address where nothing listens.
+    let dir = tempfile::tempdir()?;
+    let agent_data = dir.path().join("agent");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let report = |url: &str| {
+        Command::new(agent_bin())
+            .args(["report", "--server", url, "--data"])
+            .arg(&agent_data)
+            .output()
+    };
+
+    // Act
+    let offline = report(&format!("http://{closed}"))?;
+    let server = ServerProcess::start(server_bin(), &dir.path().join("server"))?;
+    let online = report(&server.url)?;
+
+    // Assert
+    assert!(!offline.status.success());
+    let offline_err = String::from_utf8_lossy(&offline.stderr);
+    assert!(offline_err.contains("hàng đợi"), "{offline_err}");
+    assert!(
+        online.status.success(),
+        "{}",
+        String::from_utf8_lossy(&online.stderr)
+    );
+    assert!(String::from_utf8_lossy(&online.stdout).contains("Đã gửi 2 báo cáo"));
+    let list = server.devices().await?;
+    assert_eq!(list.total, 1);
+    assert_eq!(list.devices[0].report_count, 2);
+    Ok(())
+}
