@@ -152,6 +152,8 @@ pub struct DrainSummary {
     pub delivered: usize,
     pub refused: usize,
     pub remaining: usize,
+    /// The device the server attributed the last delivered report to.
+    pub last_device: Option<kiemke_shared::DeviceId>,
     /// Why the pass stopped early, if it did.
     pub last_error: Option<String>,
 }
@@ -167,6 +169,7 @@ pub async fn drain(spool: &Spool, client: &Client) -> Result<DrainSummary, Spool
                 spool.ack(item.id).await?;
                 tracing::info!(report_id = %item.id, device_id = %ack.device_id, status = ?ack.status, "đã gửi báo cáo / report delivered");
                 summary.delivered += 1;
+                summary.last_device = Some(ack.device_id);
             }
             Attempt::Refused(err) => {
                 tracing::error!(report_id = %item.id, code = ?err.error, message = %err.message, "máy chủ từ chối báo cáo / server refused the report");

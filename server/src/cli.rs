@@ -25,13 +25,16 @@ pub struct Cli {
 pub enum Command {
     /// Chạy máy chủ (run the server)
     Serve(ServeArgs),
+    /// Chạy thử: máy chủ cùng kho dữ liệu nhúng và kiểm kê máy này một lần,
+    /// rồi in địa chỉ để mở (try it: the server plus this PC's inventory)
+    Quickstart(ServeArgs),
 }
 
 impl Command {
     /// The language for messages before the configuration is loaded.
     fn lang(&self) -> Lang {
         match self {
-            Command::Serve(args) => args.lang.unwrap_or_default(),
+            Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
         }
     }
 }
@@ -71,6 +74,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = serve::bind(config.listen, config.lang).await?;
             serve::serve(config, listener, serve::shutdown_signal()).await
         }
+        Command::Quickstart(args) => crate::quickstart::quickstart(args).await,
     }
 }
 
@@ -94,7 +98,9 @@ mod tests {
             "en",
         ])
         .expect("parses");
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve");
+        };
         assert_eq!(args.listen.map(|a| a.port()), Some(0));
         assert_eq!(args.lang, Some(Lang::En));
     }

@@ -7,6 +7,8 @@
 //!   calls [`cli::main`].
 //! - [`config`]: CLI flags over a TOML file over named defaults.
 //! - [`serve`]: binding, the ready line, serving until ctrl-c/SIGTERM.
+//! - [`quickstart`]: `kiemke-server quickstart`: the server plus one run of
+//!   the agent on this PC, for a first look.
 //! - [`telemetry`]: logging setup (stderr, `RUST_LOG`).
 //! - [`state`]: [`state::AppState`], what every handler can reach.
 //! - [`routes`]: the HTTP interface, one module per resource: `ingest`
@@ -20,6 +22,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod quickstart;
 pub mod routes;
 pub mod serve;
 pub mod state;

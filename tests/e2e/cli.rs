@@ -118,3 +118,53 @@ async fn report_command_queues_during_an_outage_and_delivers_later() -> anyhow::
     assert_eq!(list.devices[0].report_count, 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn quickstart_serves_this_machines_inventory() -> anyhow::Result<()> {
+    // Arrange
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(server_bin())
+        .args(["quickstart", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+
+    // Act: read until it prints where this PC is shown.
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|l| !l.starts_with("Danh sách thiết bị"))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    let device_url = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Thông tin máy này: "))
+        .map(str::to_owned);
+    let page = match &device_url {
+        Some(url) => reqwest::get(url).await?.text().await?,
+        None => String::new(),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Assert
+    let device_url = device_url.unwrap_or_else(|| panic!("no device URL in {lines:?}"));
+    assert!(device_url.starts_with("http://127.0.0.1:"), "{device_url}");
+    let hostname = kiemke_agent::collect::collect_inventory()
+        .hostname
+        .expect("hostname");
+    assert!(
+        page.contains(&hostname),
+        "the device page shows this PC's name"
+    );
+    assert!(
+        dir.path().join("agent").exists(),
+        "agent state stays in the data directory"
+    );
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! The web pages, for province and commune officers: `GET /` lists the
 //! devices, `GET /devices/{id}` shows one. Server-rendered from askama
 //! templates compiled into the binary (`server/templates/`), no JavaScript,
-//! no external assets; Vietnamese unless `?lang=en` or the browser asks for
+//! no external assets; Vietnamese unless `?lang=en` (see `routes::lang`) for
 //! English.
 
 mod device_view;
@@ -20,7 +20,7 @@ use self::device_view::{Fact, Table};
 use self::labels::Labels;
 use crate::error::{AppError, Failure, InLang};
 use crate::routes::devices::{HISTORY_LIMIT, Page};
-use crate::routes::lang::RequestLang;
+use crate::routes::lang::PageLang;
 use crate::state::AppState;
 
 /// Devices per page of the list.
@@ -98,7 +98,7 @@ fn row(d: &DeviceSummary, lang: Lang) -> DeviceRow {
 
 pub async fn index(
     State(state): State<AppState>,
-    RequestLang(lang): RequestLang,
+    PageLang(lang): PageLang,
     page: Result<Query<Page>, QueryRejection>,
 ) -> Result<Html<String>, AppError> {
     let Query(page) =
@@ -136,7 +136,7 @@ pub async fn index(
 
 pub async fn device(
     State(state): State<AppState>,
-    RequestLang(lang): RequestLang,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let t = labels::labels(lang);

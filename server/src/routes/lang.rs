@@ -1,6 +1,12 @@
-//! The language of a request: `?lang=vi|en` (for links in the pages), else
-//! the first supported language of `Accept-Language`, else the server's
-//! configured language (Vietnamese by default).
+//! The language of a request.
+//!
+//! - API responses ([`RequestLang`]): `?lang=vi|en`, else the first supported
+//!   language of `Accept-Language` (agents send theirs on purpose), else the
+//!   server's configured language (Vietnamese by default).
+//! - Web pages ([`PageLang`]): `?lang=vi|en` (the switch link in every page),
+//!   else the server's language. The browser's `Accept-Language` is ignored:
+//!   many commune PCs run an English Windows, and their users still expect
+//!   Vietnamese unless they choose English.
 
 use std::convert::Infallible;
 
@@ -22,6 +28,22 @@ impl FromRequestParts<AppState> for RequestLang {
         Ok(RequestLang(pick(
             parts.uri.query(),
             &parts.headers,
+            state.config.lang,
+        )))
+    }
+}
+
+/// Extracts a web page's language; never fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLang(pub Lang);
+
+impl FromRequestParts<AppState> for PageLang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(PageLang(pick(
+            parts.uri.query(),
+            &HeaderMap::new(),
             state.config.lang,
         )))
     }
