@@ -15,8 +15,10 @@ pub struct Pc {
 
 /// A plausible commune office desktop with the given identity.
 pub fn inventory(pc: &Pc) -> Inventory {
-    let mut inv = Inventory::default();
-    inv.hostname = Some(pc.hostname.to_owned());
+    let mut inv = Inventory {
+        hostname: Some(pc.hostname.to_owned()),
+        ..Inventory::default()
+    };
     inv.os.name = Some("Microsoft Windows 10 Pro".into());
     inv.os.version = Some("10.0.19045".into());
     inv.system.vendor = Some("Dell Inc.".into());
