@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod daemon;
 mod identity;
 mod ingest;
 mod protocol_doc;

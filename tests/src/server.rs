@@ -23,9 +23,15 @@ impl ServerProcess {
     /// Starts the server on a free port with its store in `data_dir`, and
     /// waits until it announces its address (it binds before announcing).
     pub fn start(binary: &Path, data_dir: &Path) -> anyhow::Result<ServerProcess> {
+        Self::start_on(binary, data_dir, "127.0.0.1:0")
+    }
+
+    /// Like [`ServerProcess::start`] on a chosen address (to come back on the
+    /// port agents already know).
+    pub fn start_on(binary: &Path, data_dir: &Path, listen: &str) -> anyhow::Result<ServerProcess> {
         let log = std::env::var_os("TEST_LOG").is_some();
         let mut child = Command::new(binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .args(["serve", "--listen", listen, "--data"])
             .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
@@ -105,6 +111,26 @@ impl ServerProcess {
             response.status()
         );
         Ok(response.json().await?)
+    }
+
+    /// Polls until `done` holds for the device list, or fails after
+    /// `deadline` (a condition with a deadline, not a fixed sleep).
+    pub async fn wait_for(
+        &self,
+        deadline: Duration,
+        done: impl Fn(&DeviceList) -> bool,
+    ) -> anyhow::Result<DeviceList> {
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            let list = self.devices().await?;
+            if done(&list) {
+                return Ok(list);
+            }
+            if std::time::Instant::now() > until {
+                bail!("condition not reached within {deadline:?}: {list:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Total reports stored, summed over devices: what "changes nothing"
