@@ -3,14 +3,16 @@
 //! # Layout
 //! - [`system`]: the portable part, through `sysinfo` (host name, OS, CPU,
 //!   memory).
-//! - [`placeholder`]: the one filter for the junk firmware vendors leave in
-//!   SMBIOS fields ("To Be Filled By O.E.M.", all-zero UUIDs, ...).
 //! - [`virtual_hw`]: recognises virtual disks and adapters by their names.
 //! - [`edid`]: parses a monitor's EDID block (portable, pure).
 //! - `linux`: sysfs/procfs readers (DMI, os-release, disks, NICs, TPM,
 //!   monitors), each taking a root path so tests can fake the tree.
 //! - `windows`: WMI rows and their mapping (pure, tested on every OS) and the
 //!   WMI queries themselves (Windows only).
+//!
+//! Firmware text is passed through [`kiemke_shared::firmware`], the filter
+//! the server applies too: the junk vendors leave in SMBIOS and EDID fields
+//! ("To Be Filled By O.E.M.", all-zero UUIDs, ...) is reported as absent.
 //!
 //! Collection never fails as a whole and never panics: a missing or
 //! unreadable source leaves its fields `None` and, where the reason matters
@@ -21,7 +23,6 @@
 mod edid;
 #[cfg(target_os = "linux")]
 mod linux;
-mod placeholder;
 mod system;
 mod virtual_hw;
 // The row types and their mapping are compiled (and unit-tested) everywhere;

@@ -15,8 +15,13 @@
 //! - [`api`]: the response bodies of the HTTP API (acknowledgement, errors,
 //!   device views).
 //! - [`lang`]: the user's language (Vietnamese by default, English selectable).
+//! - [`firmware`]: the placeholders firmware vendors leave in SMBIOS fields
+//!   ("To Be Filled By O.E.M.", the AMI default UUID...), judged the same way
+//!   by the agent (reports them as absent) and the server (never keys a
+//!   device's identity on them).
 
 pub mod api;
+pub mod firmware;
 pub mod ids;
 pub mod inventory;
 pub mod lang;

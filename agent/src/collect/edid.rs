@@ -8,9 +8,8 @@
 //! 12-15 serial number (little-endian, 0 = none), 16 week, 17 year - 1990,
 //! 54-125 four 18-byte descriptors.
 
+use kiemke_shared::firmware;
 use kiemke_shared::inventory::Monitor;
-
-use super::placeholder::firmware_text;
 
 const HEADER: [u8; 8] = [0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
 const BLOCK_LEN: usize = 128;
@@ -69,7 +68,7 @@ fn descriptor_text(block: &[u8], tag: u8) -> Option<String> {
             .iter()
             .map(|&b| if b.is_ascii() { char::from(b) } else { '?' })
             .collect();
-        firmware_text(&ascii)
+        firmware::text(&ascii)
     })
 }
 

@@ -6,9 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use kiemke_shared::firmware;
 use kiemke_shared::inventory::{Disk, DiskKind};
 
-use super::super::placeholder::firmware_text;
 use super::super::virtual_hw::is_virtual_disk;
 use super::sysfs::{entries, flag, link_name, number, text};
 
@@ -48,13 +48,13 @@ fn read_disk(root: &Path, name: &str, system_disks: &[String]) -> Option<Disk> {
     let subsystem = link_name(&device.join("subsystem"));
     let bus = bus(name, &path, subsystem.as_deref());
     let vendor = text(&device.join("vendor"));
-    let model = text(&device.join("model")).and_then(|m| firmware_text(&m));
+    let model = text(&device.join("model")).and_then(|m| firmware::text(&m));
     let emulated = matches!(bus, Some("virtio" | "xen"))
         || is_virtual_disk(vendor.as_deref(), model.as_deref());
     let kind = kind(bus, emulated, flag(&dir.join("queue/rotational")));
     let serial = [device.join("serial"), dir.join("serial")]
         .iter()
-        .find_map(|p| text(p).and_then(|s| firmware_text(&s)))
+        .find_map(|p| text(p).and_then(|s| firmware::text(&s)))
         .or_else(|| vpd_serial(&device.join("vpd_pg80")));
     let removable = flag(&dir.join("removable")).unwrap_or(false) || bus == Some("usb");
 
@@ -112,7 +112,7 @@ fn vpd_serial(path: &Path) -> Option<String> {
     }
     let len = usize::from(u16::from_be_bytes([*page.get(2)?, *page.get(3)?]));
     let raw = page.get(4..4 + len).or_else(|| page.get(4..))?;
-    firmware_text(&String::from_utf8_lossy(raw))
+    firmware::text(&String::from_utf8_lossy(raw))
 }
 
 /// The disks holding the filesystem mounted at `/`: the mount's device from

@@ -8,10 +8,10 @@ use std::io;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
+use kiemke_shared::firmware;
 use kiemke_shared::inventory::{BiosInfo, Chassis, CollectNote, NoteReason, SystemInfo};
 
 use super::super::add_note;
-use super::super::placeholder::{firmware_text, firmware_uuid};
 use super::sysfs::note_reason;
 
 const DMI_DIR: &str = "sys/class/dmi/id";
@@ -51,18 +51,18 @@ pub fn from_attributes(read: impl Fn(&str) -> io::Result<String>) -> Dmi {
         }
     };
     let system = SystemInfo {
-        vendor: attribute("sys_vendor", "system.vendor").and_then(|v| firmware_text(&v)),
-        model: attribute("product_name", "system.model").and_then(|v| firmware_text(&v)),
-        serial: attribute("product_serial", "system.serial").and_then(|v| firmware_text(&v)),
-        uuid: attribute("product_uuid", "system.uuid").and_then(|v| firmware_uuid(&v)),
+        vendor: attribute("sys_vendor", "system.vendor").and_then(|v| firmware::text(&v)),
+        model: attribute("product_name", "system.model").and_then(|v| firmware::text(&v)),
+        serial: attribute("product_serial", "system.serial").and_then(|v| firmware::text(&v)),
+        uuid: attribute("product_uuid", "system.uuid").and_then(|v| firmware::smbios_uuid(&v)),
         chassis: attribute("chassis_type", "system.chassis")
             .and_then(|v| v.trim().parse().ok())
             .and_then(Chassis::from_smbios),
     };
-    let date = attribute("bios_date", "bios.date").and_then(|v| firmware_text(&v));
+    let date = attribute("bios_date", "bios.date").and_then(|v| firmware::text(&v));
     let bios = BiosInfo {
-        vendor: attribute("bios_vendor", "bios.vendor").and_then(|v| firmware_text(&v)),
-        version: attribute("bios_version", "bios.version").and_then(|v| firmware_text(&v)),
+        vendor: attribute("bios_vendor", "bios.vendor").and_then(|v| firmware::text(&v)),
+        version: attribute("bios_version", "bios.version").and_then(|v| firmware::text(&v)),
         date: date.as_deref().and_then(parse_bios_date),
     };
     if date.is_some() && bios.date.is_none() {

@@ -2,11 +2,11 @@
 //! (vendor, model, serial, UUID, chassis), BIOS, CPU, TPM and monitors. Pure
 //! functions, tested on recorded rows.
 
+use kiemke_shared::firmware;
 use kiemke_shared::inventory::{
     BiosInfo, Chassis, CpuInfo, Monitor, OsInfo, SystemInfo, TpmInfo, clean_text,
 };
 
-use super::super::placeholder::{firmware_text, firmware_uuid};
 use super::super::system::mhz_from_brand;
 use super::cim_time::{parse_date, parse_datetime};
 use super::rows::{
@@ -53,18 +53,18 @@ pub fn system_info(
     product: Option<&ComputerSystemProduct>,
     enclosure: Option<&SystemEnclosure>,
 ) -> SystemInfo {
-    let firmware = |v: Option<&Option<String>>| v?.as_deref().and_then(firmware_text);
+    let field = |v: Option<&Option<String>>| v?.as_deref().and_then(firmware::text);
     let chassis_from_enclosure = enclosure
         .and_then(|e| e.chassis_types.as_ref())
         .and_then(|codes| codes.iter().find_map(|&c| Chassis::from_smbios(c.into())));
     SystemInfo {
-        vendor: firmware(computer.map(|c| &c.manufacturer))
-            .or_else(|| firmware(product.map(|p| &p.vendor))),
-        model: firmware(computer.map(|c| &c.model)).or_else(|| firmware(product.map(|p| &p.name))),
-        serial: firmware(product.map(|p| &p.identifying_number)),
+        vendor: field(computer.map(|c| &c.manufacturer))
+            .or_else(|| field(product.map(|p| &p.vendor))),
+        model: field(computer.map(|c| &c.model)).or_else(|| field(product.map(|p| &p.name))),
+        serial: field(product.map(|p| &p.identifying_number)),
         uuid: product
             .and_then(|p| p.uuid.as_deref())
-            .and_then(firmware_uuid),
+            .and_then(firmware::smbios_uuid),
         chassis: chassis_from_enclosure
             .or_else(|| computer?.pc_system_type.and_then(pc_system_type)),
     }
@@ -84,8 +84,8 @@ fn pc_system_type(code: u16) -> Option<Chassis> {
 
 pub fn bios_info(row: &Bios) -> BiosInfo {
     BiosInfo {
-        vendor: row.manufacturer.as_deref().and_then(firmware_text),
-        version: row.smbios_bios_version.as_deref().and_then(firmware_text),
+        vendor: row.manufacturer.as_deref().and_then(firmware::text),
+        version: row.smbios_bios_version.as_deref().and_then(firmware::text),
         date: row.release_date.as_deref().and_then(parse_date),
     }
 }
@@ -154,7 +154,7 @@ pub fn monitors(rows: &[MonitorId]) -> Vec<Monitor> {
 fn utf16_text(units: Option<&[u16]>) -> Option<String> {
     let units = units?;
     let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
-    firmware_text(&String::from_utf16_lossy(&units[..end]))
+    firmware::text(&String::from_utf16_lossy(&units[..end]))
 }
 
 #[cfg(test)]

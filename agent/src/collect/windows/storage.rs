@@ -3,9 +3,9 @@
 //! (`MSFT_PhysicalDisk`), and which disk Windows booted from (`MSFT_Disk`).
 //! All three share the disk number.
 
+use kiemke_shared::firmware;
 use kiemke_shared::inventory::{Disk, DiskKind};
 
-use super::super::placeholder::firmware_text;
 use super::super::virtual_hw::is_virtual_disk;
 use super::rows::{DiskDrive, PhysicalDisk, StorageDisk};
 
@@ -39,7 +39,7 @@ pub fn disks(
 }
 
 fn disk(drive: &DiskDrive, physical: Option<&PhysicalDisk>, storage: Option<&StorageDisk>) -> Disk {
-    let model = drive.model.as_deref().and_then(firmware_text);
+    let model = drive.model.as_deref().and_then(firmware::text);
     let bus = physical
         .and_then(|p| p.bus_type)
         .and_then(bus_name)
@@ -75,8 +75,8 @@ fn disk(drive: &DiskDrive, physical: Option<&PhysicalDisk>, storage: Option<&Sto
         serial: drive
             .serial_number
             .as_deref()
-            .and_then(firmware_text)
-            .or_else(|| physical?.serial_number.as_deref().and_then(firmware_text)),
+            .and_then(firmware::text)
+            .or_else(|| physical?.serial_number.as_deref().and_then(firmware::text)),
         // Win32_DiskDrive rounds down to whole cylinders; the Storage size is exact.
         size_bytes: physical
             .and_then(|p| p.size)
