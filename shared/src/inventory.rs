@@ -11,6 +11,24 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The stable keys as JSON pointers into an inventory. The array keys
+/// (`disks[].kind`, `nics[].link_mbps`) are present on every element of
+/// [`Inventory::disks`] and [`Inventory::nics`] by construction (the fields
+/// are not optional in the struct).
+pub const STABLE_KEYS: &[&str] = &[
+    "/hostname",
+    "/os/name",
+    "/os/version",
+    "/cpu/brand",
+    "/cpu/cores_logical",
+    "/memory/total_bytes",
+    "/system/vendor",
+    "/system/model",
+    "/bios/date",
+    "/disks",
+    "/nics",
+];
+
 /// The hardware and OS inventory of one PC.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -320,19 +338,7 @@ mod tests {
     #[test]
     fn stable_keys_are_present_even_when_empty() {
         let json = serde_json::to_value(Inventory::default()).expect("serialises");
-        for path in [
-            "/hostname",
-            "/os/name",
-            "/os/version",
-            "/cpu/brand",
-            "/cpu/cores_logical",
-            "/memory/total_bytes",
-            "/system/vendor",
-            "/system/model",
-            "/bios/date",
-            "/disks",
-            "/nics",
-        ] {
+        for path in STABLE_KEYS {
             assert!(json.pointer(path).is_some(), "missing {path}");
         }
     }

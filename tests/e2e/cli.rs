@@ -3,21 +3,10 @@
 
 use std::process::{Command, Output};
 
+use kiemke_shared::inventory::STABLE_KEYS;
 use kiemke_tests::server::ServerProcess;
 
 use crate::{agent_bin, server_bin};
-
-const STABLE_KEYS: &[&str] = &[
-    "/hostname",
-    "/os/name",
-    "/os/version",
-    "/cpu/brand",
-    "/cpu/cores_logical",
-    "/memory/total_bytes",
-    "/system/vendor",
-    "/system/model",
-    "/bios/date",
-];
 
 fn check_inventory_json(output: &Output) -> serde_json::Value {
     assert!(
