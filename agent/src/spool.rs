@@ -31,6 +31,11 @@ impl Default for SpoolLimits {
     }
 }
 
+/// How long [`Spool::open`] waits for a lock this process itself is
+/// releasing (sled 0.34 closes its files on background threads shortly after
+/// the last handle is dropped). Another running agent's lock outlasts it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// At most this many refused reports are kept aside.
 const MAX_REJECTED: usize = 50;
 
@@ -74,15 +79,27 @@ impl Spool {
     /// Opens (or creates) the spool in the agent's data directory.
     pub fn open(data_dir: &Path, limits: SpoolLimits) -> Result<Spool, SpoolError> {
         let path = data_dir.join("spool");
-        let db = sled::Config::new()
-            .path(&path)
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
             // The agent must stay small: a tiny cache is plenty for a queue.
-            .cache_capacity(1 << 20)
-            .open()
-            .map_err(|source| SpoolError::Open {
-                path: path.clone(),
-                source,
-            })?;
+            match sled::Config::new()
+                .path(&path)
+                .cache_capacity(1 << 20)
+                .open()
+            {
+                Err(sled::Error::Io(ref e))
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other,
+            }
+        }
+        .map_err(|source| SpoolError::Open {
+            path: path.clone(),
+            source,
+        })?;
         let queue = db.open_tree("queue")?;
         let rejected = db.open_tree("rejected")?;
         Ok(Spool {

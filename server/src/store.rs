@@ -36,6 +36,13 @@ const CACHE_BYTES: u64 = 64 << 20;
 /// data directory can hold other files (configuration, exports) later.
 const DB_DIR: &str = "store";
 
+/// How long [`Store::open`] waits for a lock that this process itself is
+/// releasing: sled 0.34 closes its files on background threads shortly after
+/// the last handle is dropped, so reopening at once in the same process (a
+/// restart in tests, a backup restore) can find the lock still held. A lock
+/// held by another running server outlasts this and is reported.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// Why a store operation failed.
@@ -98,6 +105,11 @@ impl StoreError {
     }
 }
 
+/// sled reports a held lock only through its message.
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.to_string().contains("could not acquire lock")
+}
+
 /// The open store. Cheap to clone: every clone shares the same database.
 #[derive(Clone)]
 pub struct Store {
@@ -117,22 +129,31 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(DB_DIR);
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|source| match source {
-                // sled reports a held lock only through its message.
-                sled::Error::Io(ref e) if e.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked {
-                        path: data_dir.to_owned(),
-                    }
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new()
+                .path(&path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
+                Err(sled::Error::Io(ref e))
+                    if is_lock_error(e) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                source => StoreError::Open {
-                    path: path.clone(),
-                    source,
-                },
-            })?;
+                other => break other,
+            }
+        }
+        .map_err(|source| match source {
+            // sled reports a held lock only through its message.
+            sled::Error::Io(ref e) if is_lock_error(e) => StoreError::Locked {
+                path: data_dir.to_owned(),
+            },
+            source => StoreError::Open {
+                path: path.clone(),
+                source,
+            },
+        })?;
         let meta = db.open_tree("meta")?;
         match meta.get(SCHEMA_KEY)? {
             None => {
