@@ -163,7 +163,8 @@ pub struct DrainSummary {
 /// reports stay queued for the next pass.
 pub async fn drain(spool: &Spool, client: &Client) -> Result<DrainSummary, SpoolError> {
     let mut summary = DrainSummary::default();
-    for item in spool.pending()? {
+    // Every arm below either removes the report from the spool or stops.
+    while let Some(item) = spool.oldest()? {
         match client.send(item.id, item.body).await {
             Attempt::Acked(ack) => {
                 spool.ack(item.id).await?;

@@ -134,19 +134,29 @@ impl Spool {
         Ok(outcome)
     }
 
-    /// The queued reports, oldest first.
-    pub fn pending(&self) -> Result<Vec<Spooled>, SpoolError> {
-        let mut out = Vec::new();
+    /// The oldest queued report, if any. Delivery takes reports one at a
+    /// time so that a full spool (up to its byte cap) is never held in
+    /// memory at once.
+    pub fn oldest(&self) -> Result<Option<Spooled>, SpoolError> {
         for entry in self.queue.iter() {
             let (key, value) = entry?;
             if let Some(id) = id_from_key(&key) {
-                out.push(Spooled {
+                return Ok(Some(Spooled {
                     id,
                     body: value.to_vec(),
-                });
+                }));
             }
         }
-        Ok(out)
+        Ok(None)
+    }
+
+    /// The ids of the queued reports, oldest first.
+    pub fn ids(&self) -> Result<Vec<ReportId>, SpoolError> {
+        let mut ids = Vec::new();
+        for key in self.queue.iter().keys() {
+            ids.extend(id_from_key(&key?));
+        }
+        Ok(ids)
     }
 
     /// Removes a report the server acknowledged.
@@ -218,12 +228,7 @@ mod tests {
             ids
         };
         let spool = Spool::open(dir.path(), SpoolLimits::default()).expect("reopen");
-        let pending: Vec<ReportId> = spool
-            .pending()
-            .expect("pending")
-            .iter()
-            .map(|s| s.id)
-            .collect();
+        let pending = spool.ids().expect("ids");
         assert_eq!(pending, ids[1..]);
     }
 
@@ -254,12 +259,7 @@ mod tests {
         );
         let outcome = spool.push(&reports[2]).await.expect("push");
         assert_eq!(outcome.dropped, vec![reports[0].report_id]);
-        let pending: Vec<ReportId> = spool
-            .pending()
-            .expect("pending")
-            .iter()
-            .map(|s| s.id)
-            .collect();
+        let pending = spool.ids().expect("ids");
         assert_eq!(pending, vec![reports[1].report_id, reports[2].report_id]);
     }
 
