@@ -10,6 +10,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
+type Running = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// Starts the real server on port 0; it runs until `stop` is sent.
+async fn start(config: ServerConfig) -> (std::net::SocketAddr, oneshot::Sender<()>, Running) {
+    let listener = bind("127.0.0.1:0".parse().expect("addr"), Lang::Vi)
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve(config, listener, async {
+        let _ = stopped.await;
+    }));
+    (addr, stop, server)
+}
+
 /// Sends raw HTTP/1.1 and reads until the server closes the connection.
 async fn exchange(addr: std::net::SocketAddr, request: &str) -> String {
     let mut stream = TcpStream::connect(addr).await.expect("connects");
@@ -29,14 +44,7 @@ async fn serves_on_port_0_and_stops_when_told() {
         data_dir: dir.path().to_owned(),
         ..ServerConfig::default()
     };
-    let listener = bind("127.0.0.1:0".parse().expect("addr"), Lang::Vi)
-        .await
-        .expect("binds");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(config, listener, async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop, server) = start(config).await;
 
     let response = exchange(
         addr,
@@ -59,14 +67,7 @@ async fn a_stalled_upload_times_out_with_a_json_503() {
         request_timeout: Duration::from_secs(1),
         ..ServerConfig::default()
     };
-    let listener = bind("127.0.0.1:0".parse().expect("addr"), Lang::Vi)
-        .await
-        .expect("binds");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(config, listener, async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop, server) = start(config).await;
 
     // Promise 100 bytes, send one, then wait.
     let response = exchange(
