@@ -8,6 +8,7 @@
 //!   `CommuneCode`).
 //! - [`units`]: validated units (`Mbps`).
 //! - [`report`]: the versioned report envelope and its sections.
+//! - [`site`]: sites inside a commune (kinds, codes) and their lines.
 //! - [`inventory`]: the hardware/OS inventory section. Its JSON keys are a
 //!   public contract (see `docs/protocol.md`).
 //! - [`validate`]: limits on sizes, counts and ranges, checked by the server on
@@ -27,6 +28,7 @@ pub mod inventory;
 pub mod lang;
 pub mod protocol;
 pub mod report;
+pub mod site;
 pub mod units;
 pub mod validate;
 
@@ -34,4 +36,5 @@ pub use ids::{AgentId, CommuneCode, DeviceId, IdError, ReportId};
 pub use inventory::Inventory;
 pub use lang::Lang;
 pub use report::Report;
+pub use site::{SiteCode, SiteKind, SiteRef};
 pub use units::Mbps;
