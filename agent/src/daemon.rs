@@ -42,6 +42,9 @@ pub async fn take_inventory(
         });
     let report = crate::report::build(agent_id, inventory);
     let outcome = spool.push(&report).await?;
+    // On disk from here on: the crash tests take this line as the proof that
+    // a report was queued.
+    tracing::info!(report_id = %report.report_id, "đã xếp báo cáo vào hàng đợi / report queued");
     Ok((report.report_id, outcome))
 }
 

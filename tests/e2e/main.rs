@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod daemon;
+mod durability;
 mod identity;
 mod ingest;
 mod protocol_doc;

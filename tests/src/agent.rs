@@ -40,3 +40,16 @@ impl TestAgent {
         Ok(self.spool.usage()?.0)
     }
 }
+
+/// The real agent program (`kiemke-agent report`) on the installation in
+/// `data_dir`, sending to `server_url`: for tests that kill it mid-run. Its
+/// log goes to stderr at `info`, uncoloured, so a test can follow it.
+pub fn report_process(binary: &Path, data_dir: &Path, server_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(binary);
+    command
+        .args(["report", "--server", server_url, "--data"])
+        .arg(data_dir)
+        .env("KIEMKE_LOG", "info,sled=warn")
+        .env("NO_COLOR", "1");
+    command
+}
