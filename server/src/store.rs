@@ -11,14 +11,17 @@
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
-//! the server acknowledged survives `kill -9`.
+//! the server acknowledged survives `kill -9`. A backup ([`backup`]) pauses
+//! ingests while it reads every tree, so it is a consistent snapshot.
 
+pub mod backup;
 pub mod identity;
 mod ingest;
 mod query;
 pub mod record;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use kiemke_shared::{Lang, ReportId};
 
@@ -118,6 +121,9 @@ pub struct Store {
     devices: sled::Tree,
     device_reports: sled::Tree,
     identity: sled::Tree,
+    /// Ingests hold it shared, a backup exclusively: sled has no snapshot
+    /// across trees, so this is what makes a backup consistent.
+    writes: Arc<RwLock<()>>,
 }
 
 impl Store {
@@ -181,6 +187,7 @@ impl Store {
             device_reports: db.open_tree("device_reports")?,
             identity: db.open_tree("identity")?,
             db,
+            writes: Arc::default(),
         })
     }
 

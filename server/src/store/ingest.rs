@@ -119,6 +119,8 @@ impl Store {
     ) -> Result<IngestOutcome, StoreError> {
         let keys = identity::report_keys(report);
         let hash = record::content_hash(report)?;
+        // Shared with other ingests, exclusive with a backup (until flushed).
+        let _writing = (self.writes.read()).unwrap_or_else(std::sync::PoisonError::into_inner);
         let trees = (
             &self.reports,
             &self.devices,
