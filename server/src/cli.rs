@@ -1,5 +1,6 @@
 //! The command line: `kiemke-server serve --listen ADDR --data DIR
-//! [--config FILE] [--lang vi|en]`. `main.rs` only calls [`main`]. More
+//! [--config FILE] [--lang vi|en]`, `quickstart`, and `backup` / `restore`
+//! (see [`crate::backup`]). `main.rs` only calls [`main`]. More
 //! subcommands join [`Command`]; those that run a server reuse
 //! [`ServeArgs`] and [`crate::serve::serve`].
 
@@ -8,8 +9,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kiemke_shared::Lang;
 
+use crate::backup::{BackupArgs, RestoreArgs};
 use crate::config::{self, ServeArgs};
-use crate::{serve, telemetry};
+use crate::{backup, serve, telemetry};
 
 /// Máy chủ Kiểm kê: nhận báo cáo từ các máy tính của xã và hiển thị danh sách
 /// thiết bị. (Kiểm kê server: receives reports from commune PCs and shows the
@@ -28,6 +30,12 @@ pub enum Command {
     /// Chạy thử: máy chủ cùng kho dữ liệu nhúng và kiểm kê máy này một lần,
     /// rồi in địa chỉ để mở (try it: the server plus this PC's inventory)
     Quickstart(ServeArgs),
+    /// Sao lưu cơ sở dữ liệu, kể cả khi máy chủ đang chạy (back up the store,
+    /// also while the server runs)
+    Backup(BackupArgs),
+    /// Khôi phục bản sao lưu vào một thư mục dữ liệu trống (restore a backup
+    /// into an empty data directory)
+    Restore(RestoreArgs),
 }
 
 impl Command {
@@ -35,6 +43,8 @@ impl Command {
     fn lang(&self) -> Lang {
         match self {
             Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
+            Command::Backup(args) => args.lang.unwrap_or_default(),
+            Command::Restore(args) => args.lang.unwrap_or_default(),
         }
     }
 }
@@ -75,6 +85,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             serve::serve(config, listener, serve::shutdown_signal()).await
         }
         Command::Quickstart(args) => crate::quickstart::quickstart(args).await,
+        Command::Backup(args) => backup::backup_command(args).await,
+        Command::Restore(args) => {
+            tokio::task::spawn_blocking(move || backup::restore_command(args)).await?
+        }
     }
 }
 

@@ -46,6 +46,15 @@ pub struct ServeArgs {
     /// Số yêu cầu xử lý đồng thời tối đa (max concurrent requests)
     #[arg(long, env = "KIEMKE_SERVER_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<usize>,
+    /// Mã quản trị, bật sao lưu qua mạng; ít nhất 16 ký tự (admin token:
+    /// enables online backups)
+    #[arg(
+        long,
+        env = "KIEMKE_SERVER_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -60,6 +69,7 @@ pub struct ConfigFile {
     pub max_decompressed_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub max_concurrent_requests: Option<usize>,
+    pub admin_token: Option<String>,
 }
 
 impl ConfigFile {
@@ -94,6 +104,41 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Requests handled at once.
     pub max_concurrent_requests: usize,
+    /// Guards the admin API (online backups); `None` turns it off.
+    pub admin_token: Option<AdminToken>,
+}
+
+/// The admin token: never printed, compared by digest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Shorter tokens are guessable.
+    pub const MIN_LEN: usize = 16;
+
+    pub fn new(token: &str) -> Result<AdminToken, ConfigError> {
+        let token = token.trim();
+        if token.chars().count() < Self::MIN_LEN {
+            return Err(ConfigError::Invalid {
+                key: "admin-token",
+                problem: format!("phải dài ít nhất {} ký tự", Self::MIN_LEN),
+            });
+        }
+        Ok(AdminToken(token.to_owned()))
+    }
+
+    /// Whether `presented` is this token. Compares SHA-256 digests, so the
+    /// time taken does not tell how much of a guess was right.
+    pub fn matches(&self, presented: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.0.as_bytes()) == Sha256::digest(presented.trim().as_bytes())
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(…)")
+    }
 }
 
 impl Default for ServerConfig {
@@ -106,6 +151,7 @@ impl Default for ServerConfig {
             max_decompressed_bytes: defaults::MAX_DECOMPRESSED_BYTES,
             request_timeout: defaults::REQUEST_TIMEOUT,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
+            admin_token: None,
         }
     }
 }
@@ -158,6 +204,10 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             .max_concurrent_requests
             .or(file.max_concurrent_requests))
         .unwrap_or(d.max_concurrent_requests),
+        admin_token: match args.admin_token.as_deref().or(file.admin_token.as_deref()) {
+            Some(token) => Some(AdminToken::new(token)?),
+            None => d.admin_token,
+        },
     };
     let positive = [
         ("max-body-bytes", config.max_body_bytes),
@@ -234,6 +284,22 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn admin_tokens_are_long_hidden_and_compared_whole() {
+        let file: ConfigFile = toml::from_str("admin-token = \"short\"").expect("parses");
+        assert!(matches!(
+            merge(&ServeArgs::default(), file),
+            Err(ConfigError::Invalid {
+                key: "admin-token",
+                ..
+            })
+        ));
+        let token = AdminToken::new("mot-ma-quan-tri-du-dai").expect("long enough");
+        assert!(token.matches("mot-ma-quan-tri-du-dai"));
+        assert!(!token.matches("mot-ma-quan-tri-du-da"));
+        assert!(!format!("{token:?}").contains("quan-tri"));
     }
 
     #[test]

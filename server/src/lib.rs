@@ -3,6 +3,9 @@
 //! physical device it came from, and shows the inventory.
 //!
 //! # Layout
+//! - [`backup`]: `kiemke-server backup` / `restore`: the commands around
+//!   `store::backup` (a stopped server's store, or a running server's through
+//!   `routes::admin`).
 //! - [`cli`]: the command line (`kiemke-server serve ...`); `main.rs` only
 //!   calls [`cli::main`].
 //! - [`config`]: CLI flags over a TOML file over named defaults.
@@ -13,12 +16,14 @@
 //! - [`state`]: [`state::AppState`], what every handler can reach.
 //! - [`routes`]: the HTTP interface, one module per resource: `ingest`
 //!   (`POST /api/v1/reports`, with its pure `decode` step), `devices`
-//!   (`GET /api/v1/devices[/{id}]`), `health`, `home` (the HTML pages), and
-//!   `lang` (the request's language).
+//!   (`GET /api/v1/devices[/{id}]`), `health`, `home` (the HTML pages),
+//!   `lang` (the request's language), and `admin` (online backups).
 //! - [`error`]: [`error::AppError`], errors as localized JSON responses.
-//! - [`store`]: the embedded database (sled) and device identity
-//!   (`store::identity`); the only module that touches sled.
+//! - [`store`]: the embedded database (sled), device identity
+//!   (`store::identity`) and backups (`store::backup`); the only module that
+//!   touches sled.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;

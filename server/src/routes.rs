@@ -6,7 +6,10 @@
 //! request timeout (503 `unavailable` with a JSON body), a concurrency limit
 //! shared by all routes (excess requests wait, within the timeout), response
 //! compression, and catch-panic as a last resort (500 with a JSON body).
+//! The admin API (`admin`: online backups) runs outside the timeout and the
+//! concurrency limit: a large backup takes longer than any report.
 
+pub mod admin;
 pub mod devices;
 pub mod health;
 pub mod home;
@@ -64,6 +67,14 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panic_response));
 
+    let admin = Router::new()
+        .route(admin::BACKUP_PATH, post(admin::backup))
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(CatchPanicLayer::custom(panic_response)),
+        );
+
     Router::new()
         .route("/", get(home::index))
         .route("/devices/{id}", get(home::device))
@@ -77,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
+        .merge(admin)
         .with_state(state)
 }
 
