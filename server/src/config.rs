@@ -55,6 +55,16 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// Thời gian tối đa để nhận phần đầu của yêu cầu, giây (header read timeout)
+    #[arg(
+        long,
+        env = "KIEMKE_SERVER_HEADER_READ_TIMEOUT_SECS",
+        value_name = "SECS"
+    )]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Số kết nối mở cùng lúc tối đa (max open connections)
+    #[arg(long, env = "KIEMKE_SERVER_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -70,6 +80,8 @@ pub struct ConfigFile {
     pub request_timeout_secs: Option<u64>,
     pub max_concurrent_requests: Option<usize>,
     pub admin_token: Option<String>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
 }
 
 impl ConfigFile {
@@ -106,6 +118,10 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// Guards the admin API (online backups); `None` turns it off.
     pub admin_token: Option<AdminToken>,
+    /// Longest wait for a request's head (slowloris).
+    pub header_read_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
 }
 
 /// The admin token: never printed, compared by digest.
@@ -152,6 +168,8 @@ impl Default for ServerConfig {
             request_timeout: defaults::REQUEST_TIMEOUT,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             admin_token: None,
+            header_read_timeout: defaults::HEADER_READ_TIMEOUT,
+            max_connections: defaults::MAX_CONNECTIONS,
         }
     }
 }
@@ -208,11 +226,18 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             Some(token) => Some(AdminToken::new(token)?),
             None => d.admin_token,
         },
+        header_read_timeout: (args
+            .header_read_timeout_secs
+            .or(file.header_read_timeout_secs))
+        .map_or(d.header_read_timeout, Duration::from_secs),
+        max_connections: (args.max_connections.or(file.max_connections))
+            .unwrap_or(d.max_connections),
     };
     let positive = [
         ("max-body-bytes", config.max_body_bytes),
         ("max-decompressed-bytes", config.max_decompressed_bytes),
         ("max-concurrent-requests", config.max_concurrent_requests),
+        ("max-connections", config.max_connections),
     ];
     for (key, value) in positive {
         if value == 0 {
@@ -222,11 +247,16 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             });
         }
     }
-    if config.request_timeout.is_zero() {
-        return Err(ConfigError::Invalid {
-            key: "request-timeout-secs",
-            problem: "phải lớn hơn 0".into(),
-        });
+    for (key, value) in [
+        ("request-timeout-secs", config.request_timeout),
+        ("header-read-timeout-secs", config.header_read_timeout),
+    ] {
+        if value.is_zero() {
+            return Err(ConfigError::Invalid {
+                key,
+                problem: "phải lớn hơn 0".into(),
+            });
+        }
     }
     Ok(config)
 }
@@ -244,6 +274,9 @@ mod tests {
         assert_eq!(config.listen, defaults::LISTEN);
         assert_eq!(config.max_body_bytes, defaults::MAX_BODY_BYTES);
         assert_eq!(config.request_timeout, defaults::REQUEST_TIMEOUT);
+        assert_eq!(config.header_read_timeout, defaults::HEADER_READ_TIMEOUT);
+        assert_eq!(config.max_connections, defaults::MAX_CONNECTIONS);
+        assert_eq!(config.admin_token, None, "commented out in the sample");
         assert_eq!(config.lang, Lang::Vi);
     }
 

@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kiemke_shared::api::{ApiError, ErrorCode};
 use kiemke_shared::{DeviceId, IdError, Lang};
 
+use crate::config::defaults::RETRY_AFTER;
 use crate::routes::ingest::decode::DecodeError;
 use crate::store::StoreError;
 
@@ -32,6 +33,8 @@ pub enum Failure {
     MethodNotAllowed { method: String, path: String },
     #[error("request not finished within {0:?} (overloaded or slow client)")]
     Timeout(Duration),
+    #[error("over {0} requests at once: shed")]
+    Overloaded(usize),
     #[error("{0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -60,7 +63,7 @@ impl AppError {
             Failure::InvalidDeviceId(_) | Failure::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Failure::DeviceNotFound(_) | Failure::NoRoute(_) => StatusCode::NOT_FOUND,
             Failure::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Failure::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Timeout(_) | Failure::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -167,6 +170,23 @@ impl AppError {
                 },
                 None,
             ),
+            Failure::Overloaded(limit) => (
+                ErrorCode::Unavailable,
+                if vi {
+                    format!(
+                        "Máy chủ đang quá tải (đã có {limit} yêu cầu cùng lúc). Hãy thử lại sau \
+                         {} giây.",
+                        RETRY_AFTER.as_secs()
+                    )
+                } else {
+                    format!(
+                        "The server is overloaded ({limit} requests at once). Try again in {} \
+                         seconds.",
+                        RETRY_AFTER.as_secs()
+                    )
+                },
+                None,
+            ),
         };
         ApiError {
             error,
@@ -182,7 +202,7 @@ impl IntoResponse for AppError {
         let body = self.body();
         if status.is_server_error() {
             let cause = chain(&self.failure);
-            if matches!(self.failure, Failure::Timeout(_)) {
+            if matches!(self.failure, Failure::Timeout(_) | Failure::Overloaded(_)) {
                 tracing::warn!(%cause, "yêu cầu quá hạn / request timed out");
             } else {
                 tracing::error!(%cause, code = ?body.error, "yêu cầu thất bại / request failed");
@@ -190,7 +210,15 @@ impl IntoResponse for AppError {
         } else {
             tracing::debug!(status = status.as_u16(), code = ?body.error, cause = %self.failure, "request refused");
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Busy, not broken: tell clients when to come back.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_AFTER.as_secs()),
+            );
+        }
+        response
     }
 }
 

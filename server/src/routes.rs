@@ -3,13 +3,17 @@
 //! listener until a shutdown future completes.
 //!
 //! Every route runs inside the same layers, outermost first: tracing, a
-//! request timeout (503 `unavailable` with a JSON body), a concurrency limit
-//! shared by all routes (excess requests wait, within the timeout), response
+//! request timeout (503 `unavailable` with a JSON body and `Retry-After`), load
+//! shedding over a concurrency limit shared by all routes (a request over the
+//! limit gets the same 503 at once instead of queueing), response
 //! compression, and catch-panic as a last resort (500 with a JSON body).
+//! Before any of that, `connections` limits open connections and the time to
+//! send a request's head.
 //! The admin API (`admin`: online backups) runs outside the timeout and the
 //! concurrency limit: a large backup takes longer than any report.
 
 pub mod admin;
+pub mod connections;
 pub mod devices;
 pub mod health;
 pub mod home;
@@ -19,7 +23,6 @@ pub mod lang;
 use std::any::Any;
 use std::future::Future;
 
-use anyhow::Context;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +32,8 @@ use kiemke_shared::{Lang, protocol};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::load_shed::error::Overloaded;
 use tower::timeout::TimeoutLayer;
 use tower::timeout::error::Elapsed;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -43,6 +48,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let default_lang = state.config.lang;
+    let max_concurrent = state.config.max_concurrent_requests;
     let layers = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
@@ -54,6 +60,8 @@ pub fn router(state: AppState) -> Router {
                 let lang = lang::pick(uri.query(), &headers, default_lang);
                 let failure = if err.is::<Elapsed>() {
                     Failure::Timeout(timeout)
+                } else if err.is::<Overloaded>() {
+                    Failure::Overloaded(max_concurrent)
                 } else {
                     Failure::Internal(anyhow::anyhow!("middleware error: {err}"))
                 };
@@ -61,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .layer(TimeoutLayer::new(timeout))
+        .layer(LoadShedLayer::new())
         .layer(GlobalConcurrencyLimitLayer::new(
             state.config.max_concurrent_requests,
         ))
@@ -99,10 +108,12 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server stopped with an error")
+    let limits = connections::ConnectionLimits {
+        header_read_timeout: state.config.header_read_timeout,
+        max_connections: state.config.max_connections,
+    };
+    connections::serve(listener, router(state), limits, shutdown).await;
+    Ok(())
 }
 
 async fn no_route(lang::RequestLang(lang): lang::RequestLang, uri: Uri) -> AppError {

@@ -26,8 +26,21 @@ pub const MAX_DECOMPRESSED_BYTES: usize = 16 << 20;
 /// a stalled client does not hold a connection slot forever.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Requests handled at once; others wait (and time out if the wait is long).
+/// Requests handled at once; more are refused at once with 503 and
+/// `Retry-After` (agents keep the report and retry with backoff).
 pub const MAX_CONCURRENT_REQUESTS: usize = 512;
+
+/// What a 503 asks the client to wait before retrying.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// A client must send a whole request head (line and headers) within this,
+/// also between keep-alive requests: a slowloris client is cut off.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Open connections at once; further ones wait in the kernel's backlog.
+/// Above the request limit, so keep-alive connections between requests do
+/// not starve new clients.
+pub const MAX_CONNECTIONS: usize = 2048;
 
 /// The users are Vietnamese commune and province officers.
 pub const LANG: Lang = Lang::Vi;

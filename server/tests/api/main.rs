@@ -6,5 +6,6 @@ mod fuzz;
 mod helpers;
 mod identity;
 mod ingest;
+mod limits;
 mod pages;
 mod serve;

@@ -1,5 +1,6 @@
 //! The real server on a real socket (port 0): it answers, times out stalled
-//! requests with a JSON 503, and stops cleanly when told.
+//! requests with a JSON 503, cuts off slow and idle clients without letting
+//! them hold the server, and stops cleanly when told.
 
 use std::time::Duration;
 
@@ -80,6 +81,140 @@ async fn a_stalled_upload_times_out_with_a_json_503() {
     assert!(response.starts_with("HTTP/1.1 503"), "{response}");
     assert!(response.contains("\"error\":\"unavailable\""), "{response}");
     assert!(response.contains("Hãy thử lại sau"), "{response}");
+    stop.send(()).expect("server still running");
+    server.await.expect("joins").expect("stops cleanly");
+}
+
+/// A health check, timed.
+async fn health_takes(addr: std::net::SocketAddr) -> Duration {
+    let started = std::time::Instant::now();
+    let response = exchange(
+        addr,
+        "GET /api/v1/health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    started.elapsed()
+}
+
+/// Reads until the server closes the connection; how long that took.
+async fn closed_after(mut reader: impl AsyncReadExt + Unpin) -> (Duration, String) {
+    let started = std::time::Instant::now();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut response))
+        .await
+        .expect("the server closes the connection in time");
+    (
+        started.elapsed(),
+        String::from_utf8_lossy(&response).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_body_times_out_while_others_are_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = ServerConfig {
+        data_dir: dir.path().to_owned(),
+        request_timeout: Duration::from_secs(2),
+        ..ServerConfig::default()
+    };
+    let (addr, stop, server) = start(config).await;
+    let stream = TcpStream::connect(addr).await.expect("connects");
+    let (reader, mut writer) = stream.into_split();
+    writer
+        .write_all(
+            b"POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+              Content-Length: 100000\r\n\r\n{",
+        )
+        .await
+        .expect("writes");
+    // One byte every 100 ms: it would take almost 3 hours to finish.
+    let trickle = tokio::spawn(async move {
+        while writer.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let slow = tokio::spawn(closed_after(reader));
+
+    // Others are served at once meanwhile.
+    for _ in 0..5 {
+        let took = health_takes(addr).await;
+        assert!(took < Duration::from_secs(1), "health took {took:?}");
+    }
+    assert!(!slow.is_finished(), "the trickler is still being read");
+
+    let (took, response) = slow.await.expect("joins");
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("retry-after: 30"),
+        "{response}"
+    );
+    assert!(took < Duration::from_secs(10), "cut off after {took:?}");
+    trickle.abort();
+    stop.send(()).expect("server still running");
+    server.await.expect("joins").expect("stops cleanly");
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = ServerConfig {
+        data_dir: dir.path().to_owned(),
+        header_read_timeout: Duration::from_secs(1),
+        ..ServerConfig::default()
+    };
+    let (addr, stop, server) = start(config).await;
+    let stream = TcpStream::connect(addr).await.expect("connects");
+    let (reader, mut writer) = stream.into_split();
+    let slowloris = tokio::spawn(async move {
+        let _ = writer.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n").await;
+        for i in 0..200 {
+            let header = format!("X-Slow-{i}: a\r\n");
+            if writer.write_all(header.as_bytes()).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+
+    let took = health_takes(addr).await;
+    let (cut_after, response) = closed_after(reader).await;
+
+    assert!(took < Duration::from_secs(1), "health took {took:?}");
+    assert!(!response.contains("200 OK"), "{response}");
+    assert!(
+        cut_after < Duration::from_secs(5),
+        "cut off after {cut_after:?}"
+    );
+    slowloris.abort();
+    stop.send(()).expect("server still running");
+    server.await.expect("joins").expect("stops cleanly");
+}
+
+#[tokio::test]
+async fn idle_connections_cannot_hold_every_slot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = ServerConfig {
+        data_dir: dir.path().to_owned(),
+        header_read_timeout: Duration::from_secs(1),
+        max_connections: 2,
+        ..ServerConfig::default()
+    };
+    let (addr, stop, server) = start(config).await;
+    // Two connections that say nothing take both slots...
+    let idle = [
+        TcpStream::connect(addr).await.expect("connects"),
+        TcpStream::connect(addr).await.expect("connects"),
+    ];
+
+    // ...until the header timeout frees them for the next client.
+    let took = health_takes(addr).await;
+
+    assert!(took < Duration::from_secs(5), "served after {took:?}");
+    for stream in idle {
+        let (after, _) = closed_after(stream).await;
+        assert!(after < Duration::from_secs(5));
+    }
     stop.send(()).expect("server still running");
     server.await.expect("joins").expect("stops cleanly");
 }

@@ -13,6 +13,11 @@ use kiemke_shared::protocol::{self, SUPPORTED_VERSIONS, VersionError};
 use kiemke_shared::validate::{self, ValidationError};
 use kiemke_shared::{Lang, Report};
 
+/// How deep objects and arrays may nest in a report. A real report nests
+/// about 4 levels; serde_json skips unknown fields without a depth limit, so
+/// without this a report could carry a deeply nested unknown field.
+pub const MAX_JSON_DEPTH: usize = 32;
+
 /// The size limits of one request (from the server configuration).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -46,6 +51,8 @@ pub enum DecodeError {
     Json(#[source] serde_json::Error),
     #[error("the body is not a JSON object")]
     NotObject,
+    #[error("JSON nested deeper than {max} levels")]
+    TooDeep { max: usize },
     #[error("no protocol_version")]
     MissingVersion,
     #[error("protocol version {0} is not supported")]
@@ -118,6 +125,11 @@ pub fn decode(body: &[u8], encoding: Encoding, limits: Limits) -> Result<Report,
     {
         return Err(DecodeError::NotObject);
     }
+    if nesting_exceeds(json, MAX_JSON_DEPTH) {
+        return Err(DecodeError::TooDeep {
+            max: MAX_JSON_DEPTH,
+        });
+    }
     protocol::check_version(json).map_err(|e| match e {
         VersionError::Malformed(e) => DecodeError::Json(e),
         VersionError::Missing => DecodeError::MissingVersion,
@@ -128,6 +140,35 @@ pub fn decode(body: &[u8], encoding: Encoding, limits: Limits) -> Result<Report,
             .map_err(field_error)?;
     validate::validate_report(&report)?;
     Ok(report)
+}
+
+/// Whether `[` / `{` nest deeper than `max` anywhere outside strings. One
+/// pass over the bytes, no allocation; malformed JSON is left to the parser.
+fn nesting_exceeds(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Inflates at most `limit + 1` bytes: one byte over the limit is enough to
@@ -191,9 +232,13 @@ impl DecodeError {
         match self {
             MediaType(_) | Encoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             TooLarge { .. } | DecompressedTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Gzip(_) | Read(_) | Json(_) | NotObject | MissingVersion | UnsupportedVersion(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Gzip(_)
+            | Read(_)
+            | Json(_)
+            | NotObject
+            | TooDeep { .. }
+            | MissingVersion
+            | UnsupportedVersion(_) => StatusCode::BAD_REQUEST,
             Field { .. } | Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -204,7 +249,7 @@ impl DecodeError {
             MediaType(_) => ErrorCode::UnsupportedMediaType,
             Encoding(_) => ErrorCode::UnsupportedEncoding,
             TooLarge { .. } | DecompressedTooLarge { .. } => ErrorCode::PayloadTooLarge,
-            Gzip(_) | Read(_) | Json(_) | NotObject => ErrorCode::MalformedJson,
+            Gzip(_) | Read(_) | Json(_) | NotObject | TooDeep { .. } => ErrorCode::MalformedJson,
             MissingVersion | UnsupportedVersion(_) => ErrorCode::UnsupportedProtocol,
             Field { .. } | Invalid(_) => ErrorCode::InvalidField,
         }
@@ -275,6 +320,10 @@ impl DecodeError {
                     "Invalid JSON: a report must be a JSON object.",
                 )
                 .to_owned(),
+            TooDeep { max } if vi => {
+                format!("JSON không hợp lệ: lồng nhau quá {max} cấp.")
+            }
+            TooDeep { max } => format!("Invalid JSON: nested deeper than {max} levels."),
             Json(e) if vi => format!(
                 "JSON không hợp lệ ở dòng {}, cột {}: {}.",
                 e.line(),

@@ -273,3 +273,25 @@ fn limits_read_as_people_write_them() {
     assert_eq!(size(512 << 10), "512 KiB");
     assert_eq!(size(1000), "1000 byte");
 }
+
+#[test]
+fn nesting_depth_is_counted_outside_strings() {
+    assert!(!nesting_exceeds(br#"{"a":[{"b":[1]}]}"#, 4));
+    assert!(nesting_exceeds(br#"{"a":[{"b":[[1]]}]}"#, 4));
+    assert!(!nesting_exceeds(br#"{"a":"[[[[[[{{{{\"[[["}"#, 1));
+    let deep = format!(
+        "{}{}",
+        "[".repeat(MAX_JSON_DEPTH + 1),
+        "]".repeat(MAX_JSON_DEPTH + 1)
+    );
+    let body = format!(r#"{{"protocol_version":1,"x":{deep}}}"#);
+    let err = decode(body.as_bytes(), Encoding::Identity, LIMITS).expect_err("too deep");
+    assert!(matches!(
+        err,
+        DecodeError::TooDeep {
+            max: MAX_JSON_DEPTH
+        }
+    ));
+    assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    assert!(err.message(Lang::Vi).contains("lồng nhau"));
+}
