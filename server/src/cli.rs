@@ -1,7 +1,10 @@
 //! The command line: `kiemke-server serve --listen ADDR --data DIR
 //! [--config FILE] [--lang vi|en]`. `main.rs` only calls [`main`]. More
 //! subcommands join [`Command`]; those that run a server reuse
-//! [`ServeArgs`] and [`crate::serve::serve`].
+//! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
+//! (in [`trust`]) work on a stopped server's store.
+
+pub mod trust;
 
 use std::process::ExitCode;
 
@@ -28,6 +31,15 @@ pub enum Command {
     /// Chạy thử: máy chủ cùng kho dữ liệu nhúng và kiểm kê máy này một lần,
     /// rồi in địa chỉ để mở (try it: the server plus this PC's inventory)
     Quickstart(ServeArgs),
+    /// Mã đăng ký tác tử: tạo, liệt kê, thu hồi (enrollment tokens)
+    #[command(subcommand)]
+    Token(trust::TokenCommand),
+    /// Tác tử đã đăng ký: liệt kê, thu hồi (enrolled agents)
+    #[command(subcommand)]
+    Agent(trust::AgentCommand),
+    /// Danh sách điểm của xã: thêm, liệt kê (sites registry)
+    #[command(subcommand)]
+    Site(trust::SiteCommand),
 }
 
 impl Command {
@@ -35,6 +47,9 @@ impl Command {
     fn lang(&self) -> Lang {
         match self {
             Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
+            Command::Token(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Agent(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Site(c) => c.store_args().lang.unwrap_or_default(),
         }
     }
 }
@@ -75,6 +90,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             serve::serve(config, listener, serve::shutdown_signal()).await
         }
         Command::Quickstart(args) => crate::quickstart::quickstart(args).await,
+        Command::Token(command) => trust::token(command),
+        Command::Agent(command) => trust::agent(command),
+        Command::Site(command) => trust::site(command),
     }
 }
 

@@ -6,6 +6,9 @@
 //! `server/kiemke-server.sample.toml` documents every key of the file.
 
 pub mod defaults;
+pub mod trust;
+
+pub use trust::{AdminToken, TlsMode};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -46,6 +49,37 @@ pub struct ServeArgs {
     /// Số yêu cầu xử lý đồng thời tối đa (max concurrent requests)
     #[arg(long, env = "KIEMKE_SERVER_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<usize>,
+    /// Chứng chỉ TLS (PEM, cả chuỗi) để phục vụ HTTPS (TLS certificate chain)
+    #[arg(long, env = "KIEMKE_SERVER_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Khóa riêng của chứng chỉ TLS (PEM) (TLS private key)
+    #[arg(long, env = "KIEMKE_SERVER_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Tự tạo CA và chứng chỉ trong thư mục dữ liệu, kể cả trên loopback
+    /// (own CA and certificate, generated once in the data directory)
+    #[arg(long, env = "KIEMKE_SERVER_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
+    /// Tên miền/IP mà tác tử dùng để gọi máy chủ, cho chứng chỉ tự tạo
+    /// (names agents use to reach the server, for the own certificate)
+    #[arg(
+        long = "tls-name",
+        env = "KIEMKE_SERVER_TLS_NAMES",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub tls_names: Vec<String>,
+    /// Cho phép HTTP không mã hóa trên địa chỉ không phải loopback (KHÔNG
+    /// an toàn) (allow plain HTTP off loopback: NOT safe)
+    #[arg(long, env = "KIEMKE_SERVER_INSECURE_HTTP")]
+    pub insecure_http: bool,
+    /// Mã quản trị cho /api/v1/admin (admin bearer token; unset: admin API off)
+    #[arg(
+        long,
+        env = "KIEMKE_SERVER_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -60,6 +94,12 @@ pub struct ConfigFile {
     pub max_decompressed_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub max_concurrent_requests: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_self_signed: Option<bool>,
+    pub tls_names: Option<Vec<String>>,
+    pub insecure_http: Option<bool>,
+    pub admin_token: Option<String>,
 }
 
 impl ConfigFile {
@@ -94,6 +134,14 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Requests handled at once.
     pub max_concurrent_requests: usize,
+    /// HTTPS or plain HTTP (see [`TlsMode::resolve`]).
+    pub tls: TlsMode,
+    /// Extra names (DNS or IP) for the server's own certificate.
+    pub tls_names: Vec<String>,
+    /// Plain HTTP off loopback was explicitly allowed (a warning is printed).
+    pub insecure_http: bool,
+    /// Enables the admin API when set.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +154,10 @@ impl Default for ServerConfig {
             max_decompressed_bytes: defaults::MAX_DECOMPRESSED_BYTES,
             request_timeout: defaults::REQUEST_TIMEOUT,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
+            tls: TlsMode::Off,
+            tls_names: Vec::new(),
+            insecure_http: false,
+            admin_token: None,
         }
     }
 }
@@ -141,8 +193,30 @@ pub fn load(args: &ServeArgs) -> Result<ServerConfig, ConfigError> {
 /// Flags over file over defaults, then sanity checks.
 pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigError> {
     let d = ServerConfig::default();
+    let listen = args.listen.or(file.listen).unwrap_or(d.listen);
+    let insecure_http = args.insecure_http || file.insecure_http.unwrap_or(false);
+    let tls = TlsMode::resolve(
+        listen,
+        args.tls_cert.clone().or(file.tls_cert),
+        args.tls_key.clone().or(file.tls_key),
+        args.tls_self_signed || file.tls_self_signed.unwrap_or(false),
+        insecure_http,
+    )?;
+    let admin_token = match args.admin_token.clone().or(file.admin_token) {
+        Some(token) => Some(AdminToken::parse(&token)?),
+        None => None,
+    };
+    let tls_names = if args.tls_names.is_empty() {
+        file.tls_names.unwrap_or_default()
+    } else {
+        args.tls_names.clone()
+    };
     let config = ServerConfig {
-        listen: args.listen.or(file.listen).unwrap_or(d.listen),
+        listen,
+        tls,
+        tls_names,
+        insecure_http,
+        admin_token,
         data_dir: args
             .data_dir
             .clone()

@@ -16,9 +16,14 @@
 //!   (`GET /api/v1/devices[/{id}]`), `health`, `home` (the HTML pages), and
 //!   `lang` (the request's language).
 //! - [`error`]: [`error::AppError`], errors as localized JSON responses.
+//! - [`auth`]: who may do what: agent credentials and the admin token
+//!   (extractors), secrets and their hashes, issuing enrollment tokens.
+//! - [`tls`]: HTTPS: the operator's certificate, or the server's own CA
+//!   generated in the data directory.
 //! - [`store`]: the embedded database (sled) and device identity
 //!   (`store::identity`); the only module that touches sled.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -28,6 +33,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::ServerConfig;
 pub use serve::serve;

@@ -7,7 +7,9 @@
 //! shared by all routes (excess requests wait, within the timeout), response
 //! compression, and catch-panic as a last resort (500 with a JSON body).
 
+pub mod admin;
 pub mod devices;
+pub mod enroll;
 pub mod health;
 pub mod home;
 pub mod ingest;
@@ -68,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::index))
         .route("/devices/{id}", get(home::device))
         .route(protocol::REPORTS_PATH, post(ingest::ingest))
+        .route(protocol::ENROLL_PATH, post(enroll::enroll))
+        .nest(protocol::ADMIN_PATH, admin::routes())
         .route(protocol::DEVICES_PATH, get(devices::list))
         .route(
             &format!("{}/{{id}}", protocol::DEVICES_PATH),

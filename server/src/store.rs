@@ -7,23 +7,33 @@
 //! - `device_reports`: device id ++ received time (big-endian µs) ++ report
 //!   id → `()`: each device's history, in time order;
 //! - `identity`: identity key string → device id (see [`identity`]);
-//! - `meta`: `schema_version`.
+//! - `meta`: `schema_version`;
+//! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
+//!   secrets only as hashes (see [`trust`]);
+//! - `sites`: the sites registry (see [`sites`]).
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
 //! the server acknowledged survives `kill -9`.
+//!
+//! A report from an enrolled agent is filed under the agent's commune and
+//! site ([`Origin`]), and its identity keys are looked up within that commune
+//! only (`identity` keys `COMMUNE/KEY`), so an agent can never update another
+//! commune's device by claiming its serial number.
 
 pub mod identity;
 mod ingest;
 mod query;
 pub mod record;
+pub mod sites;
+pub mod trust;
 
 use std::path::{Path, PathBuf};
 
 use kiemke_shared::{Lang, ReportId};
 
 pub use ingest::IngestOutcome;
-pub use record::{DeviceRecord, StoredReport};
+pub use record::{DeviceRecord, Origin, StoredReport};
 
 /// The schema this build writes; a store with a newer one is refused.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -118,6 +128,9 @@ pub struct Store {
     devices: sled::Tree,
     device_reports: sled::Tree,
     identity: sled::Tree,
+    tokens: sled::Tree,
+    agents: sled::Tree,
+    sites: sled::Tree,
 }
 
 impl Store {
@@ -180,6 +193,9 @@ impl Store {
             devices: db.open_tree("devices")?,
             device_reports: db.open_tree("device_reports")?,
             identity: db.open_tree("identity")?,
+            tokens: db.open_tree("enroll_tokens")?,
+            agents: db.open_tree("agents")?,
+            sites: db.open_tree("sites")?,
             db,
         })
     }
