@@ -238,6 +238,22 @@ fn classify(id: ReportId, status: StatusCode, body: &str, lang: Lang) -> Attempt
     }
 }
 
+/// Whether `e` is (or wraps) rustls' "invalid peer certificate". rustls'
+/// error arrives inside nested `io::Error`s, whose `source()` skips it.
+fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = current {
+        if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        current = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+    }
+    false
+}
+
 /// What an agent that was never enrolled is told (nothing is sent).
 fn not_enrolled(lang: Lang) -> ApiError {
     ApiError {
@@ -262,10 +278,7 @@ pub fn network_message(e: &reqwest::Error, lang: Lang) -> String {
     let mut certificate = false;
     while let Some(source) = cause.source() {
         cause = source;
-        certificate |= matches!(
-            cause.downcast_ref::<rustls::Error>(),
-            Some(rustls::Error::InvalidCertificate(_))
-        );
+        certificate |= is_certificate_error(cause);
     }
     let what = if certificate {
         lang.pick(
@@ -430,6 +443,46 @@ mod tests {
             classify(id, StatusCode::OK, &other, Lang::Vi),
             Attempt::Retry(_)
         ));
+    }
+
+    #[test]
+    fn certificate_errors_are_found_inside_nested_io_errors() {
+        let rustls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls);
+        let outer = std::io::Error::other(inner);
+        assert!(is_certificate_error(&outer));
+        assert!(!is_certificate_error(&std::io::Error::other("refused")));
+    }
+
+    #[test]
+    fn plain_http_is_for_this_machine_only() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost/",
+            "http://[::1]:80",
+            "https://198.51.100.7",
+        ] {
+            let url = parse_server_url(ok).expect("url");
+            assert!(check_transport(&url, false).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://198.51.100.7:8080",
+            "http://kiemke.gialai.gov.vn",
+            "http://0.0.0.0:8080",
+        ] {
+            let url = parse_server_url(refused).expect("url");
+            assert!(
+                matches!(
+                    check_transport(&url, false),
+                    Err(ClientError::InsecureHttp(_))
+                ),
+                "{refused}"
+            );
+            assert!(
+                check_transport(&url, true).is_ok(),
+                "explicitly allowed: {refused}"
+            );
+        }
     }
 
     #[test]
