@@ -1,5 +1,6 @@
-//! The command line: `inventory`, `report`, `run`, `status`. Messages are in
-//! Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is given.
+//! The command line: `enroll`, `inventory`, `report`, `run`, `status`.
+//! Messages are in Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is
+//! given.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,8 +12,10 @@ use kiemke_shared::Lang;
 
 use crate::config::{self, AgentConfig, Overrides};
 use crate::daemon::{self, Schedule};
-use crate::deliver::{self, Client, DrainSummary};
+use crate::deliver::{self, Client, Connection, DrainSummary};
+use crate::enrollment::{self, EnrollOptions, Enrollment};
 use crate::spool::Spool;
+use crate::tls::{self, ServerTrust};
 use crate::{collect, state, summary, telemetry};
 
 /// Kiểm kê: tác tử kiểm kê thiết bị CNTT và đường truyền của máy tính này.
@@ -39,6 +42,29 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Đăng ký máy này với máy chủ bằng mã đăng ký do Sở KH&CN cấp.
+    Enroll {
+        /// Địa chỉ máy chủ, ví dụ https://kiemke.gialai.gov.vn
+        #[arg(long, env = "KIEMKE_SERVER", value_name = "URL")]
+        server: String,
+        /// Mã đăng ký (kkt_...)
+        #[arg(
+            long,
+            env = "KIEMKE_ENROLL_TOKEN",
+            value_name = "TOKEN",
+            hide_env_values = true
+        )]
+        token: String,
+        /// Chỉ tin CA trong tệp này (PEM) cho máy chủ.
+        #[arg(long, value_name = "FILE", conflicts_with = "ca_fingerprint")]
+        ca: Option<PathBuf>,
+        /// Ghim CA của máy chủ theo dấu vân tay SHA-256 mà máy chủ in ra.
+        #[arg(long, value_name = "HEX")]
+        ca_fingerprint: Option<String>,
+        /// Cho phép http:// không mã hóa tới máy chủ khác máy này (KHÔNG an toàn).
+        #[arg(long)]
+        insecure_http: bool,
+    },
     /// Kiểm kê phần cứng và hệ điều hành của máy này và in ra.
     Inventory {
         /// In dạng JSON (cho công cụ khác).
@@ -47,9 +73,12 @@ pub enum Command {
     },
     /// Kiểm kê một lần và gửi báo cáo tới máy chủ.
     Report {
-        /// Địa chỉ máy chủ, ví dụ http://127.0.0.1:8080
+        /// Địa chỉ máy chủ (mặc định: máy chủ đã đăng ký)
         #[arg(long, env = "KIEMKE_SERVER", value_name = "URL")]
         server: Option<String>,
+        /// Cho phép http:// không mã hóa tới máy chủ khác máy này (KHÔNG an toàn).
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Chạy thường trú: kiểm kê khi khởi động rồi định kỳ, gửi lại báo cáo còn chờ.
     Run {
@@ -59,8 +88,11 @@ pub enum Command {
         /// Chu kỳ kiểm kê, ví dụ 24h, 30m (mặc định 24h).
         #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
         interval: Option<Duration>,
+        /// Cho phép http:// không mã hóa tới máy chủ khác máy này (KHÔNG an toàn).
+        #[arg(long)]
+        insecure_http: bool,
     },
-    /// Cho biết mã tác tử và số báo cáo đang chờ gửi.
+    /// Cho biết mã tác tử, trạng thái đăng ký và số báo cáo đang chờ gửi.
     Status,
 }
 
@@ -95,6 +127,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         ..Overrides::default()
     };
     match cli.command {
+        Command::Enroll {
+            server,
+            token,
+            ca,
+            ca_fingerprint,
+            insecure_http,
+        } => {
+            telemetry::init("error");
+            let config = config::load(&overrides)?;
+            enroll_command(&config, &server, &token, ca, ca_fingerprint, insecure_http).await
+        }
         Command::Inventory { json } => {
             telemetry::init("error");
             let inventory = collect::collect_inventory();
@@ -108,15 +151,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { server } => {
+        Command::Report {
+            server,
+            insecure_http,
+        } => {
             telemetry::init("error");
             overrides.server = server;
+            overrides.insecure_http = insecure_http;
             let config = config::load(&overrides)?;
             report_command(&config).await
         }
-        Command::Run { server, interval } => {
+        Command::Run {
+            server,
+            interval,
+            insecure_http,
+        } => {
             telemetry::init("info");
             overrides.server = server;
+            overrides.insecure_http = insecure_http;
             overrides.interval = interval;
             let config = config::load(&overrides)?;
             run_command(config).await
@@ -140,15 +192,8 @@ pub struct ReportOnce {
 /// of `kiemke-agent report`, also used by the server's quickstart.
 pub async fn report_once(config: &AgentConfig) -> anyhow::Result<ReportOnce> {
     let lang = config.lang;
-    let server = config.server.as_ref().with_context(|| {
-        lang.pick(
-            "chưa có địa chỉ máy chủ (--server URL)",
-            "no server address (--server URL)",
-        )
-        .to_owned()
-    })?;
     let (agent_id, spool) = open_state(config)?;
-    let client = Client::new(server, lang, config.request_timeout)?;
+    let client = agent_client(config)?;
     let (report_id, outcome) =
         daemon::take_inventory(&spool, agent_id, collect::collect_inventory).await?;
     if !outcome.dropped.is_empty() {
@@ -205,18 +250,9 @@ async fn report_command(config: &AgentConfig) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_command(config: AgentConfig) -> anyhow::Result<ExitCode> {
-    let lang = config.lang;
-    let Some(server) = config.server.clone() else {
-        bail!(
-            "{}",
-            lang.pick(
-                "chưa có địa chỉ máy chủ (--server URL)",
-                "no server address (--server URL)"
-            )
-        );
-    };
     let (agent_id, spool) = open_state(&config)?;
-    let client = Client::new(&server, lang, config.request_timeout)?;
+    let client = agent_client(&config)?;
+    let server = server_url(&config, load_enrollment(&config)?.as_ref())?;
     let schedule = Schedule {
         interval: config.interval,
         jitter: config.jitter,
@@ -251,6 +287,182 @@ fn status_command(config: &AgentConfig) -> anyhow::Result<ExitCode> {
             "Data directory: {dir}\nAgent id: {agent_id}\nReports waiting: {count} ({bytes} bytes)\nReports refused: {rejected}"
         ),
     }
+    print!(
+        "{}",
+        enrollment_status(load_enrollment(config)?.as_ref(), lang)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The enrollment lines of `status`.
+pub fn enrollment_status(enrollment: Option<&Enrollment>, lang: Lang) -> String {
+    let Some(e) = enrollment else {
+        return lang
+            .pick(
+                "Đăng ký: CHƯA đăng ký với máy chủ nào (kiemke-agent enroll --server URL --token MÃ)\n",
+                "Enrollment: NOT enrolled with any server (kiemke-agent enroll --server URL --token TOKEN)\n",
+            )
+            .to_owned();
+    };
+    let site = match (&e.site, &e.site_name) {
+        (Some(code), Some(name)) => format!("{code} ({name})"),
+        (Some(code), None) => code.to_string(),
+        (None, _) => lang.pick("(chưa gắn điểm)", "(no site)").to_owned(),
+    };
+    let trust = match (&e.trust, lang) {
+        (ServerTrust::System, Lang::Vi) => "CA công cộng".to_owned(),
+        (ServerTrust::System, Lang::En) => "public CAs".to_owned(),
+        (ServerTrust::Ca { .. }, Lang::Vi) => "CA riêng (tệp)".to_owned(),
+        (ServerTrust::Ca { .. }, Lang::En) => "own CA (file)".to_owned(),
+        (ServerTrust::Fingerprint { sha256 }, Lang::Vi) => format!("CA ghim SHA-256 {sha256}"),
+        (ServerTrust::Fingerprint { sha256 }, Lang::En) => format!("pinned CA SHA-256 {sha256}"),
+    };
+    let when = e.enrolled_at.format("%d/%m/%Y %H:%M UTC");
+    match lang {
+        Lang::Vi => format!(
+            "Đăng ký: đã đăng ký lúc {when}\nMáy chủ: {}\nXã: {}\nĐiểm: {site}\nChứng chỉ máy chủ: {trust}\n",
+            e.server, e.commune
+        ),
+        Lang::En => format!(
+            "Enrollment: enrolled at {when}\nServer: {}\nCommune: {}\nSite: {site}\nServer certificate: {trust}\n",
+            e.server, e.commune
+        ),
+    }
+}
+
+fn load_enrollment(config: &AgentConfig) -> anyhow::Result<Option<Enrollment>> {
+    enrollment::load(&config.data_dir).with_context(|| {
+        config
+            .lang
+            .pick(
+                "không đọc được thông tin đăng ký",
+                "cannot read the enrollment",
+            )
+            .to_owned()
+    })
+}
+
+/// The server to report to: `--server` (or the file), else the one enrolled with.
+fn server_url(
+    config: &AgentConfig,
+    enrollment: Option<&Enrollment>,
+) -> anyhow::Result<reqwest::Url> {
+    config
+        .server
+        .clone()
+        .or_else(|| enrollment.map(|e| e.server.clone()))
+        .with_context(|| {
+            config
+                .lang
+                .pick(
+                    "chưa có địa chỉ máy chủ (--server URL), và máy này chưa đăng ký \
+                     (kiemke-agent enroll --server URL --token MÃ)",
+                    "no server address (--server URL), and this PC is not enrolled \
+                     (kiemke-agent enroll --server URL --token TOKEN)",
+                )
+                .to_owned()
+        })
+}
+
+/// The delivery client: the enrolled credential and certificate trust.
+pub fn agent_client(config: &AgentConfig) -> anyhow::Result<Client> {
+    let lang = config.lang;
+    let enrollment = load_enrollment(config)?;
+    let server = server_url(config, enrollment.as_ref())?;
+    let connection = Connection {
+        server,
+        trust: enrollment
+            .as_ref()
+            .map_or(ServerTrust::System, |e| e.trust.clone()),
+        credential: enrollment.as_ref().map(|e| e.credential.clone()),
+        allow_insecure_http: config.insecure_http
+            || enrollment.as_ref().is_some_and(|e| e.insecure_http),
+    };
+    Client::connect(connection, lang, config.request_timeout)
+        .map_err(|e| anyhow::anyhow!(e.message(lang)))
+}
+
+async fn enroll_command(
+    config: &AgentConfig,
+    server: &str,
+    token: &str,
+    ca: Option<PathBuf>,
+    ca_fingerprint: Option<String>,
+    insecure_http: bool,
+) -> anyhow::Result<ExitCode> {
+    let lang = config.lang;
+    let server = deliver::parse_server_url(server).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e}",
+            lang.pick("địa chỉ máy chủ không hợp lệ", "invalid server address")
+        )
+    })?;
+    let token = kiemke_shared::auth::EnrollmentToken::parse(token).map_err(|_| {
+        anyhow::anyhow!(
+            "{}",
+            lang.pick(
+                "mã đăng ký không đúng dạng (kkt_ + 12 ký tự + _ + 64 ký tự); hãy sao chép lại nguyên văn",
+                "the enrollment token is malformed (kkt_ + 12 + _ + 64 characters); copy it again exactly"
+            )
+        )
+    })?;
+    let trust = match (ca, ca_fingerprint) {
+        (Some(path), _) => {
+            let pem = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "{} {}",
+                    lang.pick("không đọc được tệp CA", "cannot read the CA file"),
+                    path.display()
+                )
+            })?;
+            tls::check_ca_pem(&pem)?;
+            ServerTrust::Ca { pem }
+        }
+        (None, Some(hex)) => ServerTrust::Fingerprint {
+            sha256: tls::parse_fingerprint(&hex)?,
+        },
+        (None, None) => ServerTrust::System,
+    };
+    if trust != ServerTrust::System && server.scheme() != "https" {
+        bail!(
+            "{}",
+            lang.pick(
+                "--ca và --ca-fingerprint chỉ dùng với máy chủ https://",
+                "--ca and --ca-fingerprint need an https:// server"
+            )
+        );
+    }
+    let options = EnrollOptions {
+        server,
+        token,
+        trust,
+        insecure_http: insecure_http || config.insecure_http,
+        lang,
+        timeout: config.request_timeout,
+    };
+    let enrolled = enrollment::enroll(&config.data_dir, options)
+        .await
+        .map_err(|e| match e {
+            enrollment::EnrollError::Client(c) => anyhow::anyhow!(c.message(lang)),
+            other => anyhow::anyhow!(other),
+        })
+        .context(lang.pick("đăng ký không thành công", "enrollment failed"))?;
+    let file = enrollment::path(&config.data_dir);
+    match lang {
+        Lang::Vi => println!(
+            "Đã đăng ký máy này với máy chủ {}.\nMã tác tử: {}\nThông tin xác thực đã lưu vào {} (chỉ tài khoản quản trị đọc được).",
+            enrolled.server,
+            enrolled.agent_id(),
+            file.display()
+        ),
+        Lang::En => println!(
+            "This PC is enrolled with {}.\nAgent id: {}\nThe credential is saved in {} (readable by administrators only).",
+            enrolled.server,
+            enrolled.agent_id(),
+            file.display()
+        ),
+    }
+    print!("{}", enrollment_status(Some(&enrolled), lang));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -63,6 +63,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub lang: Option<Lang>,
     pub interval: Option<Duration>,
+    /// Plain HTTP to a server other than this machine is explicitly allowed.
+    pub insecure_http: bool,
 }
 
 /// The merged configuration the agent runs with.
@@ -78,6 +80,9 @@ pub struct AgentConfig {
     pub retry_max: Duration,
     pub request_timeout: Duration,
     pub spool: SpoolLimits,
+    /// Plain HTTP to a server other than this machine is explicitly allowed
+    /// (`--insecure-http`); HTTPS is the rule.
+    pub insecure_http: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +152,7 @@ pub fn load(cli: &Overrides) -> Result<AgentConfig, ConfigError> {
                 .unwrap_or(defaults::SPOOL_MAX_REPORTS),
             max_bytes: file.spool_max_bytes.unwrap_or(defaults::SPOOL_MAX_BYTES),
         },
+        insecure_http: cli.insecure_http,
     };
     for (name, value) in [
         ("interval", config.interval),

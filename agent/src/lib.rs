@@ -14,6 +14,10 @@
 //! - [`deliver`]: sends spooled reports to the server, with backoff and jitter.
 //! - [`daemon`]: `kiemke-agent run`: inventory on start and on an interval.
 //! - [`state`]: the agent's data directory and its persistent agent id.
+//! - [`enrollment`]: `kiemke-agent enroll`: a token exchanged for this
+//!   agent's credential, kept (owner-only) in the data directory.
+//! - [`tls`]: how the server's certificate is trusted (public CAs, one CA
+//!   file, or a pinned CA fingerprint); never unverified.
 //! - [`config`]: CLI flags over a TOML file over named defaults.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`telemetry`]: logging setup.
@@ -23,8 +27,10 @@ pub mod collect;
 pub mod config;
 pub mod daemon;
 pub mod deliver;
+pub mod enrollment;
 pub mod report;
 pub mod spool;
 pub mod state;
 pub mod summary;
 pub mod telemetry;
+pub mod tls;

@@ -22,6 +22,8 @@ pub enum StateError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} does not hold a valid agent id")]
     CorruptId { path: PathBuf },
+    #[error("{path} is damaged; enroll again (kiemke-agent enroll)")]
+    Corrupt { path: PathBuf },
 }
 
 /// The default data directory for this OS and user.

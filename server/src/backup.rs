@@ -17,7 +17,7 @@ use kiemke_shared::api::ApiError;
 use reqwest::Url;
 
 use crate::config::defaults;
-use crate::routes::admin;
+use crate::routes::backup as online;
 use crate::store::backup::{self, BackupError, Manifest};
 use crate::store::{Store, StoreError};
 
@@ -153,7 +153,7 @@ async fn backup_online(
             lang.pick("Địa chỉ không hợp lệ", "Invalid URL")
         )
     })?;
-    url.set_path(admin::BACKUP_PATH);
+    url.set_path(online::BACKUP_PATH);
     let mut response = reqwest::Client::new()
         .post(url.clone())
         .bearer_auth(token.trim())

@@ -2,7 +2,10 @@
 //! [--config FILE] [--lang vi|en]`, `quickstart`, and `backup` / `restore`
 //! (see [`crate::backup`]). `main.rs` only calls [`main`]. More
 //! subcommands join [`Command`]; those that run a server reuse
-//! [`ServeArgs`] and [`crate::serve::serve`].
+//! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
+//! (in [`trust`]) work on a stopped server's store.
+
+pub mod trust;
 
 use std::process::ExitCode;
 
@@ -36,6 +39,15 @@ pub enum Command {
     /// Khôi phục bản sao lưu vào một thư mục dữ liệu trống (restore a backup
     /// into an empty data directory)
     Restore(RestoreArgs),
+    /// Mã đăng ký tác tử: tạo, liệt kê, thu hồi (enrollment tokens)
+    #[command(subcommand)]
+    Token(trust::TokenCommand),
+    /// Tác tử đã đăng ký: liệt kê, thu hồi (enrolled agents)
+    #[command(subcommand)]
+    Agent(trust::AgentCommand),
+    /// Danh sách điểm của xã: thêm, liệt kê (sites registry)
+    #[command(subcommand)]
+    Site(trust::SiteCommand),
 }
 
 impl Command {
@@ -45,6 +57,9 @@ impl Command {
             Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
             Command::Backup(args) => args.lang.unwrap_or_default(),
             Command::Restore(args) => args.lang.unwrap_or_default(),
+            Command::Token(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Agent(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Site(c) => c.store_args().lang.unwrap_or_default(),
         }
     }
 }
@@ -89,6 +104,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Restore(args) => {
             tokio::task::spawn_blocking(move || backup::restore_command(args)).await?
         }
+        Command::Token(command) => trust::token(command),
+        Command::Agent(command) => trust::agent(command),
+        Command::Site(command) => trust::site(command),
     }
 }
 

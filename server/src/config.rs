@@ -6,6 +6,9 @@
 //! `server/kiemke-server.sample.toml` documents every key of the file.
 
 pub mod defaults;
+pub mod trust;
+
+pub use trust::{AdminToken, TlsMode};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -46,8 +49,30 @@ pub struct ServeArgs {
     /// Số yêu cầu xử lý đồng thời tối đa (max concurrent requests)
     #[arg(long, env = "KIEMKE_SERVER_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<usize>,
-    /// Mã quản trị, bật sao lưu qua mạng; ít nhất 16 ký tự (admin token:
-    /// enables online backups)
+    /// Chứng chỉ TLS (PEM, cả chuỗi) để phục vụ HTTPS (TLS certificate chain)
+    #[arg(long, env = "KIEMKE_SERVER_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Khóa riêng của chứng chỉ TLS (PEM) (TLS private key)
+    #[arg(long, env = "KIEMKE_SERVER_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Tự tạo CA và chứng chỉ trong thư mục dữ liệu, kể cả trên loopback
+    /// (own CA and certificate, generated once in the data directory)
+    #[arg(long, env = "KIEMKE_SERVER_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
+    /// Tên miền/IP mà tác tử dùng để gọi máy chủ, cho chứng chỉ tự tạo
+    /// (names agents use to reach the server, for the own certificate)
+    #[arg(
+        long = "tls-name",
+        env = "KIEMKE_SERVER_TLS_NAMES",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub tls_names: Vec<String>,
+    /// Cho phép HTTP không mã hóa trên địa chỉ không phải loopback (KHÔNG
+    /// an toàn) (allow plain HTTP off loopback: NOT safe)
+    #[arg(long, env = "KIEMKE_SERVER_INSECURE_HTTP")]
+    pub insecure_http: bool,
+    /// Mã quản trị cho /api/v1/admin (admin bearer token; unset: admin API off)
     #[arg(
         long,
         env = "KIEMKE_SERVER_ADMIN_TOKEN",
@@ -79,6 +104,11 @@ pub struct ConfigFile {
     pub max_decompressed_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub max_concurrent_requests: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_self_signed: Option<bool>,
+    pub tls_names: Option<Vec<String>>,
+    pub insecure_http: Option<bool>,
     pub admin_token: Option<String>,
     pub header_read_timeout_secs: Option<u64>,
     pub max_connections: Option<usize>,
@@ -116,45 +146,18 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Requests handled at once.
     pub max_concurrent_requests: usize,
-    /// Guards the admin API (online backups); `None` turns it off.
+    /// HTTPS or plain HTTP (see [`TlsMode::resolve`]).
+    pub tls: TlsMode,
+    /// Extra names (DNS or IP) for the server's own certificate.
+    pub tls_names: Vec<String>,
+    /// Plain HTTP off loopback was explicitly allowed (a warning is printed).
+    pub insecure_http: bool,
+    /// Enables the admin API when set.
     pub admin_token: Option<AdminToken>,
     /// Longest wait for a request's head (slowloris).
     pub header_read_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
-}
-
-/// The admin token: never printed, compared by digest.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AdminToken(String);
-
-impl AdminToken {
-    /// Shorter tokens are guessable.
-    pub const MIN_LEN: usize = 16;
-
-    pub fn new(token: &str) -> Result<AdminToken, ConfigError> {
-        let token = token.trim();
-        if token.chars().count() < Self::MIN_LEN {
-            return Err(ConfigError::Invalid {
-                key: "admin-token",
-                problem: format!("phải dài ít nhất {} ký tự", Self::MIN_LEN),
-            });
-        }
-        Ok(AdminToken(token.to_owned()))
-    }
-
-    /// Whether `presented` is this token. Compares SHA-256 digests, so the
-    /// time taken does not tell how much of a guess was right.
-    pub fn matches(&self, presented: &str) -> bool {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(self.0.as_bytes()) == Sha256::digest(presented.trim().as_bytes())
-    }
-}
-
-impl std::fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AdminToken(…)")
-    }
 }
 
 impl Default for ServerConfig {
@@ -167,6 +170,9 @@ impl Default for ServerConfig {
             max_decompressed_bytes: defaults::MAX_DECOMPRESSED_BYTES,
             request_timeout: defaults::REQUEST_TIMEOUT,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
+            tls: TlsMode::Off,
+            tls_names: Vec::new(),
+            insecure_http: false,
             admin_token: None,
             header_read_timeout: defaults::HEADER_READ_TIMEOUT,
             max_connections: defaults::MAX_CONNECTIONS,
@@ -205,8 +211,30 @@ pub fn load(args: &ServeArgs) -> Result<ServerConfig, ConfigError> {
 /// Flags over file over defaults, then sanity checks.
 pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigError> {
     let d = ServerConfig::default();
+    let listen = args.listen.or(file.listen).unwrap_or(d.listen);
+    let insecure_http = args.insecure_http || file.insecure_http.unwrap_or(false);
+    let tls = TlsMode::resolve(
+        listen,
+        args.tls_cert.clone().or(file.tls_cert),
+        args.tls_key.clone().or(file.tls_key),
+        args.tls_self_signed || file.tls_self_signed.unwrap_or(false),
+        insecure_http,
+    )?;
+    let admin_token = match args.admin_token.clone().or(file.admin_token) {
+        Some(token) => Some(AdminToken::parse(&token)?),
+        None => None,
+    };
+    let tls_names = if args.tls_names.is_empty() {
+        file.tls_names.unwrap_or_default()
+    } else {
+        args.tls_names.clone()
+    };
     let config = ServerConfig {
-        listen: args.listen.or(file.listen).unwrap_or(d.listen),
+        listen,
+        tls,
+        tls_names,
+        insecure_http,
+        admin_token,
         data_dir: args
             .data_dir
             .clone()
@@ -222,10 +250,6 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             .max_concurrent_requests
             .or(file.max_concurrent_requests))
         .unwrap_or(d.max_concurrent_requests),
-        admin_token: match args.admin_token.as_deref().or(file.admin_token.as_deref()) {
-            Some(token) => Some(AdminToken::new(token)?),
-            None => d.admin_token,
-        },
         header_read_timeout: (args
             .header_read_timeout_secs
             .or(file.header_read_timeout_secs))
@@ -320,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn admin_tokens_are_long_hidden_and_compared_whole() {
+    fn admin_tokens_are_long_and_hidden() {
         let file: ConfigFile = toml::from_str("admin-token = \"short\"").expect("parses");
         assert!(matches!(
             merge(&ServeArgs::default(), file),
@@ -329,9 +353,7 @@ mod tests {
                 ..
             })
         ));
-        let token = AdminToken::new("mot-ma-quan-tri-du-dai").expect("long enough");
-        assert!(token.matches("mot-ma-quan-tri-du-dai"));
-        assert!(!token.matches("mot-ma-quan-tri-du-da"));
+        let token = AdminToken::parse("mot-ma-quan-tri-du-dai-24k").expect("long enough");
         assert!(!format!("{token:?}").contains("quan-tri"));
     }
 

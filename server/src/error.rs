@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use kiemke_shared::api::{ApiError, ErrorCode};
 use kiemke_shared::{DeviceId, IdError, Lang};
 
+use crate::auth::TrustError;
 use crate::config::defaults::RETRY_AFTER;
 use crate::routes::ingest::decode::DecodeError;
 use crate::store::StoreError;
@@ -21,6 +22,8 @@ pub enum Failure {
     Decode(#[from] DecodeError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
     #[error("invalid device id: {0}")]
     InvalidDeviceId(#[source] IdError),
     #[error("invalid query string: {0}")]
@@ -58,6 +61,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match &self.failure {
             Failure::Decode(e) => e.status(),
+            Failure::Trust(e) => e.status(),
             Failure::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
             Failure::Store(_) | Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Failure::InvalidDeviceId(_) | Failure::InvalidQuery(_) => StatusCode::BAD_REQUEST,
@@ -73,6 +77,7 @@ impl AppError {
         let vi = lang == Lang::Vi;
         let (error, message, field) = match &self.failure {
             Failure::Decode(e) => (e.code(), e.message(lang), e.field()),
+            Failure::Trust(e) => (e.code(), e.message(lang), e.field()),
             Failure::Store(StoreError::Conflict { report_id }) => (
                 ErrorCode::Conflict,
                 if vi {

@@ -19,10 +19,16 @@
 //!   (`GET /api/v1/devices[/{id}]`), `health`, `home` (the HTML pages),
 //!   `lang` (the request's language), and `admin` (online backups).
 //! - [`error`]: [`error::AppError`], errors as localized JSON responses.
+//! - [`auth`]: who may do what: agent credentials and the admin token
+//!   (extractors), secrets and their hashes, issuing enrollment tokens.
+//! - [`tls`]: HTTPS: the operator's certificate, or the server's own CA
+//!   generated in the data directory.
 //! - [`store`]: the embedded database (sled), device identity
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
+//! - [`backup`]: the `backup` and `restore` commands.
 
+pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
@@ -33,6 +39,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::ServerConfig;
 pub use serve::serve;

@@ -2,18 +2,35 @@
 //! server on its embedded store, runs the agent on this PC once against it,
 //! and prints where to see the result; then serves until Ctrl-C.
 //!
-//! The agent's own state (its id and queue) goes in `<data>/agent`, so a
-//! quickstart leaves nothing outside its data directory.
+//! The agent's own state (its id, queue and enrollment) goes in
+//! `<data>/agent`, so a quickstart leaves nothing outside its data directory.
+//! The local agent is enrolled like any other — a one-use token created for
+//! it, exchanged over HTTP(S) — under the placeholder commune `00000`; a
+//! later quickstart on the same directory reuses that enrollment.
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use chrono::Utc;
 use kiemke_agent::config::Overrides;
-use kiemke_shared::Lang;
+use kiemke_agent::enrollment::{self, EnrollOptions};
+use kiemke_agent::tls::ServerTrust;
+use kiemke_shared::auth::EnrollmentToken;
+use kiemke_shared::{CommuneCode, Lang};
 use tokio::sync::oneshot;
 
+use crate::auth::tokens::{self, NewToken};
 use crate::config::{self, ServeArgs};
 use crate::serve;
+use crate::store::Store;
+use crate::tls::TlsSetup;
+
+/// The commune the quickstart's own agent is filed under ("not a real
+/// commune": no official code is 00000).
+pub const QUICKSTART_COMMUNE: &str = "00000";
 
 /// Runs the quickstart until Ctrl-C or SIGTERM.
 pub async fn quickstart(args: ServeArgs) -> anyhow::Result<()> {
@@ -35,8 +52,24 @@ pub async fn quickstart(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let base = format!("http://{addr}/");
+    let store = Store::open(&config.data_dir).map_err(|e| anyhow!(e.message(lang)))?;
+    let tls = crate::tls::prepare(&config).map_err(|e| {
+        anyhow!(
+            "{}: {e}",
+            lang.pick("Không thiết lập được HTTPS", "Cannot set up HTTPS")
+        )
+    })?;
+    // The local agent reaches the server on loopback (a name the server's
+    // own certificate is valid for).
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let local = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let base = format!("{scheme}://{local}/");
     let agent_dir = config.data_dir.join("agent");
+    let token = enrollment_token(&store, &agent_dir)?;
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let shutdown = async move {
@@ -45,7 +78,33 @@ pub async fn quickstart(args: ServeArgs) -> anyhow::Result<()> {
             _ = stop_rx => {},
         }
     };
-    let mut server = tokio::spawn(serve::serve(config, listener, shutdown));
+    let request_timeout = config.request_timeout;
+    let trust = trust_of(tls.as_ref());
+    let mut server = tokio::spawn(serve::serve_prepared(
+        config, store, tls, listener, shutdown,
+    ));
+    if let Some(token) = token {
+        let options = EnrollOptions {
+            server: kiemke_agent::deliver::parse_server_url(&base)?,
+            token,
+            trust,
+            insecure_http: false,
+            lang,
+            timeout: request_timeout,
+        };
+        let enrolled = tokio::select! {
+            enrolled = enrollment::enroll(&agent_dir, options) => enrolled,
+            ended = &mut server => return ended.context("server task failed")?,
+        };
+        if let Err(e) = enrolled {
+            let _ = stop_tx.send(());
+            let _ = server.await;
+            return Err(anyhow!(e).context(lang.pick(
+                "không đăng ký được tác tử của máy này",
+                "cannot enroll this PC's agent",
+            )));
+        }
+    }
 
     let agent_config = kiemke_agent::config::load(&Overrides {
         server: Some(base.clone()),
@@ -85,6 +144,38 @@ pub async fn quickstart(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     server.await.context("server task failed")?
+}
+
+/// A one-use token for the local agent, unless it is already enrolled with
+/// this store (an earlier quickstart on the same directory).
+fn enrollment_token(store: &Store, agent_dir: &Path) -> anyhow::Result<Option<EnrollmentToken>> {
+    let agent_id = kiemke_agent::state::load_or_create_agent_id(agent_dir)?;
+    let enrolled_here = store
+        .agent(&agent_id)
+        .map_err(|e| anyhow!(e))?
+        .is_some_and(|a| a.revoked_at.is_none());
+    if enrolled_here && enrollment::load(agent_dir)?.is_some() {
+        return Ok(None);
+    }
+    let new = NewToken {
+        commune: CommuneCode::parse(QUICKSTART_COMMUNE)?,
+        site: None,
+        lifetime: Duration::from_secs(3600),
+        max_uses: 1,
+    };
+    let (token, _) = tokens::issue(store, &new, Utc::now()).map_err(|e| anyhow!(e))?;
+    Ok(Some(token))
+}
+
+/// The local agent pins the server's own CA; a certificate from the
+/// operator is trusted through the public CAs.
+fn trust_of(tls: Option<&TlsSetup>) -> ServerTrust {
+    match tls.and_then(|t| t.ca_fingerprint.as_deref()) {
+        Some(fp) => ServerTrust::Fingerprint {
+            sha256: fp.replace(':', "").to_ascii_lowercase(),
+        },
+        None => ServerTrust::System,
+    }
 }
 
 fn print_done(lang: Lang, base: &str, device: Option<&str>) {

@@ -9,12 +9,14 @@
 //! compression, and catch-panic as a last resort (500 with a JSON body).
 //! Before any of that, `connections` limits open connections and the time to
 //! send a request's head.
-//! The admin API (`admin`: online backups) runs outside the timeout and the
+//! The online backup (`backup`, part of the admin API) runs outside the timeout and the
 //! concurrency limit: a large backup takes longer than any report.
 
 pub mod admin;
+pub mod backup;
 pub mod connections;
 pub mod devices;
+pub mod enroll;
 pub mod health;
 pub mod home;
 pub mod ingest;
@@ -77,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response));
 
     let admin = Router::new()
-        .route(admin::BACKUP_PATH, post(admin::backup))
+        .route(backup::BACKUP_PATH, post(backup::backup))
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
@@ -88,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::index))
         .route("/devices/{id}", get(home::device))
         .route(protocol::REPORTS_PATH, post(ingest::ingest))
+        .route(protocol::ENROLL_PATH, post(enroll::enroll))
+        .nest(protocol::ADMIN_PATH, admin::routes())
         .route(protocol::DEVICES_PATH, get(devices::list))
         .route(
             &format!("{}/{{id}}", protocol::DEVICES_PATH),
@@ -108,11 +112,21 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with_tls(listener, state, None, shutdown).await
+}
+
+/// [`run`], over TLS when `tls` is given (see [`crate::tls`]).
+pub async fn run_with_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let limits = connections::ConnectionLimits {
         header_read_timeout: state.config.header_read_timeout,
         max_connections: state.config.max_connections,
     };
-    connections::serve(listener, router(state), limits, shutdown).await;
+    connections::serve(listener, router(state), limits, tls, shutdown).await;
     Ok(())
 }
 

@@ -1,7 +1,11 @@
-//! Running the server: bind, open the store, announce the address, serve
-//! until ctrl-c or SIGTERM, flush. [`serve`] takes an already bound listener
-//! and a shutdown future so that other commands (e.g. a quickstart) and
-//! tests can run the real server on port 0 and stop it when they choose.
+//! Running the server: bind, open the store, set up TLS, announce the
+//! address, serve until ctrl-c or SIGTERM, flush. [`serve`] takes an already
+//! bound listener and a shutdown future so that other commands (e.g. a
+//! quickstart) and tests can run the real server on port 0 and stop it when
+//! they choose; [`serve_prepared`] takes the store and TLS already set up.
+//!
+//! Plain HTTP off loopback only happens with `--insecure-http`, and then a
+//! warning says so on every start.
 
 use std::future::Future;
 use std::io::Write;
@@ -15,6 +19,7 @@ use crate::config::ServerConfig;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::tls::TlsSetup;
 
 /// Binds the listening socket, with a message the operator can act on.
 pub async fn bind(addr: SocketAddr, lang: Lang) -> anyhow::Result<TcpListener> {
@@ -39,10 +44,62 @@ pub async fn bind(addr: SocketAddr, lang: Lang) -> anyhow::Result<TcpListener> {
 /// The line printed on stdout once the server is ready; scripts and tests
 /// find the port in it (it always ends with `http://IP:PORT/`).
 pub fn ready_line(addr: SocketAddr, lang: Lang) -> String {
+    ready_line_for(addr, false, lang)
+}
+
+/// [`ready_line`] for a server that may speak HTTPS (ends with
+/// `https://IP:PORT/` then).
+pub fn ready_line_for(addr: SocketAddr, tls: bool, lang: Lang) -> String {
+    let scheme = if tls { "https" } else { "http" };
     match lang {
-        Lang::Vi => format!("Kiểm kê đang chạy tại http://{addr}/"),
-        Lang::En => format!("Kiểm kê is running at http://{addr}/"),
+        Lang::Vi => format!("Kiểm kê đang chạy tại {scheme}://{addr}/"),
+        Lang::En => format!("Kiểm kê is running at {scheme}://{addr}/"),
     }
+}
+
+/// The lines that tell the operator how agents will trust this server.
+fn tls_lines(tls: Option<&TlsSetup>, addr: SocketAddr, insecure: bool, lang: Lang) -> Vec<String> {
+    let Some(tls) = tls else {
+        if insecure && !addr.ip().is_loopback() {
+            return vec![
+                lang.pick(
+                    "CẢNH BÁO: máy chủ nhận kết nối HTTP KHÔNG MÃ HÓA từ mạng (--insecure-http). \
+                     Mã đăng ký và báo cáo có thể bị đọc trộm trên đường truyền.",
+                    "WARNING: the server accepts UNENCRYPTED HTTP from the network \
+                     (--insecure-http). Tokens and reports can be read on the line.",
+                )
+                .to_owned(),
+            ];
+        }
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    if let Some(fp) = &tls.ca_fingerprint {
+        if tls.created {
+            lines.push(
+                lang.pick(
+                    "Đã tạo CA riêng của máy chủ (lần chạy đầu).",
+                    "Created the server's own CA (first start).",
+                )
+                .to_owned(),
+            );
+        }
+        lines.push(match lang {
+            Lang::Vi => format!("Dấu vân tay CA (SHA-256): {fp}"),
+            Lang::En => format!("CA fingerprint (SHA-256): {fp}"),
+        });
+        if let Some(file) = &tls.ca_file {
+            lines.push(match lang {
+                Lang::Vi => format!("Tệp CA: {}", file.display()),
+                Lang::En => format!("CA file: {}", file.display()),
+            });
+        }
+        lines.push(match lang {
+            Lang::Vi => format!("Chứng chỉ dùng được cho: {}", tls.names.join(", ")),
+            Lang::En => format!("Certificate valid for: {}", tls.names.join(", ")),
+        });
+    }
+    lines
 }
 
 /// Opens the store in `config.data_dir`, prints [`ready_line`], and serves
@@ -54,16 +111,40 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let lang = config.lang;
+    let store = Store::open(&config.data_dir).map_err(|e| anyhow!(e.message(lang)))?;
+    let tls = crate::tls::prepare(&config).map_err(|e| {
+        anyhow!(
+            "{}: {e}",
+            lang.pick("Không thiết lập được HTTPS", "Cannot set up HTTPS")
+        )
+    })?;
+    serve_prepared(config, store, tls, listener, shutdown).await
+}
+
+/// [`serve`] with the store open and TLS prepared (`None`: plain HTTP).
+pub async fn serve_prepared(
+    config: ServerConfig,
+    store: Store,
+    tls: Option<TlsSetup>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let lang = config.lang;
     let data_dir = config.data_dir.clone();
-    let store = Store::open(&data_dir).map_err(|e| anyhow!(e.message(lang)))?;
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    announce(&ready_line(addr, lang)).context("cannot write to stdout")?;
-    tracing::info!(%addr, data_dir = %data_dir.display(), "máy chủ đã sẵn sàng / server ready");
+    for line in tls_lines(tls.as_ref(), addr, config.insecure_http, lang) {
+        announce(&line).context("cannot write to stdout")?;
+    }
+    announce(&ready_line_for(addr, tls.is_some(), lang)).context("cannot write to stdout")?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), tls = tls.is_some(), "máy chủ đã sẵn sàng / server ready");
 
     let state = AppState::new(store.clone(), config);
-    let served = routes::run(listener, state, shutdown).await;
+    let served = match &tls {
+        Some(tls) => crate::tls::run(listener, tls, state, shutdown).await,
+        None => routes::run(listener, state, shutdown).await,
+    };
     let flushed = store.flush().await;
     served?;
     flushed.map_err(|e| anyhow!(e.message(lang)))?;

@@ -7,18 +7,28 @@
 //! - `device_reports`: device id ++ received time (big-endian µs) ++ report
 //!   id → `()`: each device's history, in time order;
 //! - `identity`: identity key string → device id (see [`identity`]);
-//! - `meta`: `schema_version`.
+//! - `meta`: `schema_version`;
+//! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
+//!   secrets only as hashes (see [`trust`]);
+//! - `sites`: the sites registry (see [`sites`]).
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
 //! the server acknowledged survives `kill -9`. A backup ([`backup`]) pauses
 //! ingests while it reads every tree, so it is a consistent snapshot.
+//!
+//! A report from an enrolled agent is filed under the agent's commune and
+//! site ([`Origin`]), and its identity keys are looked up within that commune
+//! only (`identity` keys `COMMUNE/KEY`), so an agent can never update another
+//! commune's device by claiming its serial number.
 
 pub mod backup;
 pub mod identity;
 mod ingest;
 mod query;
 pub mod record;
+pub mod sites;
+pub mod trust;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -26,7 +36,7 @@ use std::sync::{Arc, RwLock};
 use kiemke_shared::{Lang, ReportId};
 
 pub use ingest::IngestOutcome;
-pub use record::{DeviceRecord, StoredReport};
+pub use record::{DeviceRecord, Origin, StoredReport};
 
 /// The schema this build writes; a store with a newer one is refused.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -121,9 +131,23 @@ pub struct Store {
     devices: sled::Tree,
     device_reports: sled::Tree,
     identity: sled::Tree,
+    tokens: sled::Tree,
+    agents: sled::Tree,
+    sites: sled::Tree,
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
+}
+
+impl Store {
+    /// Held by every write that spans trees: shared among writers,
+    /// exclusive with a backup ([`backup`]), which therefore sees each such
+    /// write entirely or not at all.
+    pub(crate) fn write_guard(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.writes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Store {
@@ -186,6 +210,9 @@ impl Store {
             devices: db.open_tree("devices")?,
             device_reports: db.open_tree("device_reports")?,
             identity: db.open_tree("identity")?,
+            tokens: db.open_tree("enroll_tokens")?,
+            agents: db.open_tree("agents")?,
+            sites: db.open_tree("sites")?,
             db,
             writes: Arc::default(),
         })

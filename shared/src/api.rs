@@ -51,7 +51,22 @@ pub enum ErrorCode {
     /// The report id is already stored with different content.
     Conflict,
     NotFound,
+    /// No valid agent credential (missing, malformed, unknown agent, wrong
+    /// secret): the agent is not enrolled with this server.
     Unauthorized,
+    /// The agent's credential was revoked by the province.
+    AgentRevoked,
+    /// Authenticated, but not allowed: e.g. a report whose `agent_id` is not
+    /// the authenticated agent's.
+    Forbidden,
+    /// The enrollment token is unknown or its secret is wrong.
+    TokenInvalid,
+    /// The enrollment token is past its expiry.
+    TokenExpired,
+    /// The enrollment token has been used as many times as it allows.
+    TokenExhausted,
+    /// The enrollment token was revoked.
+    TokenRevoked,
     /// The server is overloaded or shutting down: retry later.
     Unavailable,
     Internal,
@@ -60,11 +75,23 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether sending the same request again later can succeed. The agent
     /// keeps retryable reports in its spool and sets the others aside.
+    /// Credential failures count as retryable: the report is fine, the agent
+    /// is not (yet) trusted, and it keeps its reports until it is.
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::Unauthorized
+            ErrorCode::Unavailable
+                | ErrorCode::Internal
+                | ErrorCode::Unauthorized
+                | ErrorCode::AgentRevoked
         )
+    }
+
+    /// Whether the answer says this agent is not (or no longer) trusted: the
+    /// agent stops its delivery pass, keeps every report, and says so
+    /// clearly in its log instead of retrying silently.
+    pub fn is_credential_failure(self) -> bool {
+        matches!(self, ErrorCode::Unauthorized | ErrorCode::AgentRevoked)
     }
 }
 

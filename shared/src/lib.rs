@@ -13,6 +13,8 @@
 //!   public contract (see `docs/protocol.md`).
 //! - [`validate`]: limits on sizes, counts and ranges, checked by the server on
 //!   every report (and by the agent before it spools one).
+//! - [`auth`]: enrollment tokens, agent credentials (the `Authorization`
+//!   header) and the bodies of `POST /api/v1/enroll`.
 //! - [`api`]: the response bodies of the HTTP API (acknowledgement, errors,
 //!   device views).
 //! - [`lang`]: the user's language (Vietnamese by default, English selectable).
@@ -22,6 +24,7 @@
 //!   device's identity on them).
 
 pub mod api;
+pub mod auth;
 pub mod firmware;
 pub mod ids;
 pub mod inventory;

@@ -19,6 +19,12 @@ pub const SUPPORTED_VERSIONS: RangeInclusive<u32> = 1..=1;
 pub const REPORTS_PATH: &str = "/api/v1/reports";
 /// `GET`: the device list; `GET {DEVICES_PATH}/{id}`: one device.
 pub const DEVICES_PATH: &str = "/api/v1/devices";
+/// `POST`: exchange an enrollment token for an agent credential
+/// ([`crate::auth::EnrollRequest`] → [`crate::auth::EnrollResponse`]).
+pub const ENROLL_PATH: &str = "/api/v1/enroll";
+/// Prefix of the province's administration API (enrollment tokens, agents,
+/// sites), guarded by the server's admin token.
+pub const ADMIN_PATH: &str = "/api/v1/admin";
 /// `GET`: liveness and version of the server.
 pub const HEALTH_PATH: &str = "/api/v1/health";
 

@@ -76,9 +76,27 @@ fn inventory_json_runs_unprivileged_needs_root() {
 
 #[tokio::test]
 async fn report_command_queues_during_an_outage_and_delivers_later() -> anyhow::Result<()> {
-    // Arrange: an address where nothing listens.
+    // Arrange: an enrolled agent, and an address where nothing listens.
     let dir = tempfile::tempdir()?;
     let agent_data = dir.path().join("agent");
+    let server = ServerProcess::start(server_bin(), &dir.path().join("server"))?;
+    let token = server.harness_token().await?.to_string();
+    let enrolled = Command::new(agent_bin())
+        .args([
+            "enroll",
+            "--server",
+            &server.url,
+            "--token",
+            &token,
+            "--data",
+        ])
+        .arg(&agent_data)
+        .output()?;
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
     let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let report = |url: &str| {
         Command::new(agent_bin())
@@ -89,7 +107,6 @@ async fn report_command_queues_during_an_outage_and_delivers_later() -> anyhow::
 
     // Act
     let offline = report(&format!("http://{closed}"))?;
-    let server = ServerProcess::start(server_bin(), &dir.path().join("server"))?;
     let online = report(&server.url)?;
 
     // Assert

@@ -18,14 +18,14 @@ async fn the_daemon_spools_through_an_outage_then_reports_on_its_interval() -> a
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
     let server = ServerProcess::start(server_bin(), &data)?;
+    let agent_data = dir.path().join("agent");
+    server.enroll_dir(&agent_data).await?;
     let url = server.url.clone();
     let listen = url
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
     server.kill9()?;
-    let agent_data = dir.path().join("agent");
-    std::fs::create_dir_all(&agent_data)?;
     std::fs::write(
         agent_data.join("kiemke-agent.toml"),
         "interval = \"1s\"\nstartup-delay-max = \"0s\"\nretry-initial = \"200ms\"\nretry-max = \"400ms\"\n",

@@ -174,7 +174,9 @@ async fn acknowledged_reports_survive_server_kills_under_load_exactly_once() -> 
     let total_acked = Arc::new(AtomicUsize::new(0));
     let mut agents = Vec::new();
     for i in 0..AGENTS {
-        let agent = TestAgent::install(&dir.path().join(format!("agent-{i}")))?;
+        let agent = server
+            .install_agent(&dir.path().join(format!("agent-{i}")))
+            .await?;
         agents.push(tokio::spawn(agent_load(
             agent,
             office_pc(i),
@@ -340,6 +342,7 @@ async fn the_agent_spool_survives_kills_between_writing_and_sending() -> anyhow:
     let agent_dir = dir.path().join("agent");
     let server = ServerProcess::start(server_bin(), &data)?;
     let url = server.url.clone();
+    server.enroll_dir(&agent_dir).await?;
     // One undisturbed run tells how long a run takes on this machine.
     let (first, dir_for_runs) = (Instant::now(), agent_dir.clone());
     let (baseline, _) = {

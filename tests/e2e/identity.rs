@@ -1,7 +1,6 @@
 //! Device identity across agent reinstalls, renames and IP changes; and no
 //! merging of different PCs that lack serials.
 
-use kiemke_tests::agent::TestAgent;
 use kiemke_tests::fixtures::{self, Pc};
 use kiemke_tests::server::ServerProcess;
 
@@ -24,12 +23,12 @@ async fn a_reinstalled_agent_on_a_renamed_pc_updates_the_same_device() -> anyhow
         ip: "192.168.1.57",
         ..before.clone()
     };
-    let first_install = TestAgent::install(&dir.path().join("agent-1"))?;
+    let first_install = server.install_agent(&dir.path().join("agent-1")).await?;
     first_install.queue(fixtures::inventory(&before)).await?;
     first_install.deliver(&server.url).await?;
 
     // Act: the agent is reinstalled (new data directory, new agent id).
-    let reinstall = TestAgent::install(&dir.path().join("agent-2"))?;
+    let reinstall = server.install_agent(&dir.path().join("agent-2")).await?;
     assert_ne!(reinstall.agent_id, first_install.agent_id);
     reinstall.queue(fixtures::inventory(&after)).await?;
     let summary = reinstall.deliver(&server.url).await?;
@@ -71,7 +70,9 @@ async fn pcs_without_serials_and_with_different_macs_stay_apart() -> anyhow::Res
 
     // Act
     for (n, pc) in [first, second].iter().enumerate() {
-        let agent = TestAgent::install(&dir.path().join(format!("agent-{n}")))?;
+        let agent = server
+            .install_agent(&dir.path().join(format!("agent-{n}")))
+            .await?;
         agent.queue(fixtures::inventory(pc)).await?;
         assert_eq!(agent.deliver(&server.url).await?.delivered, 1);
     }

@@ -20,6 +20,7 @@ async fn this_machine_appears_with_its_inventory_and_survives_a_restart() -> any
     // Arrange
     let dir = tempfile::tempdir()?;
     let server = ServerProcess::start(server_bin(), &dir.path().join("server"))?;
+    server.enroll_dir(&dir.path().join("agent")).await?;
     let overrides = Overrides {
         server: Some(server.url.clone()),
         data_dir: Some(dir.path().join("agent")),

@@ -9,6 +9,8 @@ mod identity;
 mod ingest;
 mod protocol_doc;
 mod spool;
+mod tls;
+mod trust;
 
 /// Paths of the real binaries, built by cargo for this crate.
 pub fn server_bin() -> &'static std::path::Path {

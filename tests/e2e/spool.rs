@@ -2,7 +2,6 @@
 //! server is down and arrive exactly once when it is back; an acknowledged
 //! report survives `kill -9` of the server.
 
-use kiemke_tests::agent::TestAgent;
 use kiemke_tests::fixtures::{self, Pc};
 use kiemke_tests::server::ServerProcess;
 
@@ -23,8 +22,8 @@ async fn reports_spooled_while_the_server_is_down_arrive_exactly_once() -> anyho
     // Arrange
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
-    let agent = TestAgent::install(&dir.path().join("agent"))?;
     let server = ServerProcess::start(server_bin(), &data)?;
+    let agent = server.install_agent(&dir.path().join("agent")).await?;
     let r1 = agent.queue(fixtures::inventory(&pc())).await?;
     assert_eq!(agent.deliver(&server.url).await?.delivered, 1);
     let down_url = server.url.clone();
@@ -42,12 +41,14 @@ async fn reports_spooled_while_the_server_is_down_arrive_exactly_once() -> anyho
     let server = ServerProcess::start(server_bin(), &data)?;
     let r4 = agent.queue(fixtures::inventory(&pc())).await?;
     let body = kiemke_agent::report::encode(&r4)?;
+    let auth = agent.authorization()?;
     let (status, _) = server
-        .post_raw(
+        .post_with(
             body,
             &[
                 ("content-type", "application/json"),
                 ("content-encoding", "gzip"),
+                ("authorization", &auth),
             ],
         )
         .await?;
@@ -78,7 +79,7 @@ async fn acknowledged_reports_survive_kill_9_of_the_server() -> anyhow::Result<(
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
     let server = ServerProcess::start(server_bin(), &data)?;
-    let agent = TestAgent::install(&dir.path().join("agent"))?;
+    let agent = server.install_agent(&dir.path().join("agent")).await?;
     let mut acknowledged = Vec::new();
 
     // Act: each report is sent alone and acknowledged; kill -9 right after

@@ -1,17 +1,20 @@
 //! An agent installation for tests: its own data directory (so its own agent
-//! id and spool), using the real agent library to queue and deliver.
+//! id, enrollment and spool), using the real agent library to queue and
+//! deliver. `ServerProcess::install_agent` enrolls one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kiemke_agent::deliver::{self, Client, DrainSummary};
+use kiemke_agent::deliver::{self, Client, Connection, DrainSummary};
 use kiemke_agent::spool::{Spool, SpoolLimits};
-use kiemke_agent::{report, state};
+use kiemke_agent::tls::ServerTrust;
+use kiemke_agent::{enrollment, report, state};
 use kiemke_shared::{AgentId, Inventory, Lang, Report};
 
 pub struct TestAgent {
     pub agent_id: AgentId,
     pub spool: Spool,
+    pub data_dir: PathBuf,
 }
 
 impl TestAgent {
@@ -19,7 +22,19 @@ impl TestAgent {
     pub fn install(data_dir: &Path) -> anyhow::Result<TestAgent> {
         let agent_id = state::load_or_create_agent_id(data_dir)?;
         let spool = Spool::open(data_dir, SpoolLimits::default())?;
-        Ok(TestAgent { agent_id, spool })
+        Ok(TestAgent {
+            agent_id,
+            spool,
+            data_dir: data_dir.to_owned(),
+        })
+    }
+
+    /// The `Authorization` value of this agent's enrollment.
+    pub fn authorization(&self) -> anyhow::Result<String> {
+        let enrolled = enrollment::load(&self.data_dir)?;
+        Ok(enrolled
+            .map(|e| e.credential.authorization())
+            .unwrap_or_default())
     }
 
     /// Queues a report of this inventory, as the agent does before sending.
@@ -29,10 +44,17 @@ impl TestAgent {
         Ok(report)
     }
 
-    /// One delivery pass to the server at `url`.
+    /// One delivery pass to the server at `url`, with the credential and
+    /// certificate trust of this agent's enrollment (none if not enrolled).
     pub async fn deliver(&self, url: &str) -> anyhow::Result<DrainSummary> {
-        let server = deliver::parse_server_url(url)?;
-        let client = Client::new(&server, Lang::Vi, Duration::from_secs(10))?;
+        let enrolled = enrollment::load(&self.data_dir)?;
+        let connection = Connection {
+            server: deliver::parse_server_url(url)?,
+            trust: (enrolled.as_ref()).map_or(ServerTrust::System, |e| e.trust.clone()),
+            credential: enrolled.map(|e| e.credential),
+            allow_insecure_http: false,
+        };
+        let client = Client::connect(connection, Lang::Vi, Duration::from_secs(10))?;
         Ok(deliver::drain(&self.spool, &client).await?)
     }
 

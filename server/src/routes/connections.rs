@@ -6,8 +6,9 @@
 //! its head, the router's layers take over (request timeout, load shedding).
 //!
 //! `axum::serve` offers neither knob, so this is the same hyper-util loop it
-//! runs, plus the two limits and graceful shutdown. [`serve_connection`]
-//! takes any byte stream, so a TLS layer can wrap the TCP stream first.
+//! runs, plus the two limits and graceful shutdown. With a TLS acceptor the
+//! handshake runs first, within the same `header-read-timeout`, so a client
+//! that connects and stalls mid-handshake is dropped like a slow one.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,10 +19,11 @@ use axum::{BoxError, Router};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 /// Limits on connections (from the server configuration).
@@ -37,13 +39,14 @@ pub struct ConnectionLimits {
 /// before trying again.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
-/// Serves `app` on `listener` until `shutdown` completes; then stops
-/// accepting, asks every open connection to finish its request in flight,
-/// and waits for them.
+/// Serves `app` on `listener` (over TLS when `tls` is given) until
+/// `shutdown` completes; then stops accepting, asks every open connection to
+/// finish its request in flight, and waits for them.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -69,9 +72,20 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let watched = serve_connection(stream, app.clone(), limits, &graceful);
+        let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = watched.await {
+            let served = match tls {
+                None => serve_connection(stream, app, limits, watcher).await,
+                Some(acceptor) => {
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(limits.header_read_timeout, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(stream, app, limits, watcher).await,
+                        Ok(Err(e)) => Err(e.into()),
+                        Err(elapsed) => Err(elapsed.into()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(cause = %e, "kết nối kết thúc với lỗi / connection ended with an error");
             }
             drop(slot);
@@ -92,7 +106,7 @@ pub fn serve_connection<S>(
     io: S,
     app: Router,
     limits: ConnectionLimits,
-    graceful: &GracefulShutdown,
+    graceful: Watcher,
 ) -> impl Future<Output = Result<(), BoxError>> + Send + 'static
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,

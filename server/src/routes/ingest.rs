@@ -1,5 +1,10 @@
 //! `POST /api/v1/reports`: receive one report, store it durably, acknowledge.
 //!
+//! Only from an enrolled agent: [`AuthenticatedAgent`] runs before the body
+//! is read, so an unauthenticated request costs no decoding and stores
+//! nothing. The report must carry the authenticated agent's id, and it is
+//! filed under the commune and site of the agent's enrollment.
+//!
 //! We read and decompress the body ourselves instead of using axum's `Json`
 //! extractor, `DefaultBodyLimit` and tower-http's `RequestDecompressionLayer`:
 //! those answer with their own plain-text rejections, while an agent (and the
@@ -20,6 +25,7 @@ use axum::http::{HeaderMap, header};
 use kiemke_shared::api::ReportAck;
 
 use self::decode::{DecodeError, Limits};
+use crate::auth::{AuthenticatedAgent, TrustError};
 use crate::error::{AppError, Failure, InLang};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
@@ -33,6 +39,7 @@ const DRAIN_FACTOR: usize = 4;
 pub async fn ingest(
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
+    agent: AuthenticatedAgent,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ReportAck>, AppError> {
@@ -56,7 +63,20 @@ pub async fn ingest(
         .map_err(|e| AppError::new(lang, Failure::Internal(e.into())))?
         .in_lang(lang)?;
 
-    let outcome = state.store.ingest(&report).await.in_lang(lang)?;
+    if report.agent_id != agent.agent_id {
+        return Err(AppError::new(
+            lang,
+            TrustError::WrongAgent {
+                authenticated: agent.agent_id,
+                claimed: report.agent_id,
+            },
+        ));
+    }
+    let outcome = state
+        .store
+        .ingest_from(&report, agent.origin.clone())
+        .await
+        .in_lang(lang)?;
     let new_device = matches!(
         outcome,
         IngestOutcome::Stored {
@@ -67,6 +87,7 @@ pub async fn ingest(
     let ack = outcome.ack(report.report_id);
     tracing::info!(
         report_id = %ack.report_id, device_id = %ack.device_id, agent_id = %report.agent_id,
+        commune = %agent.origin.commune,
         status = ?ack.status, new_device, "đã nhận báo cáo / report received"
     );
     Ok(Json(ack))

@@ -15,7 +15,7 @@ use sled::transaction::{
 };
 
 use super::identity::{self, Candidate, IdentityKey, Resolution};
-use super::record::{self, DeviceRecord, StoredReport};
+use super::record::{self, DeviceRecord, Origin, StoredReport};
 use super::{Store, StoreError};
 
 /// What happened to a report.
@@ -73,6 +73,8 @@ struct StoredReportRef<'a> {
     device_id: DeviceId,
     content_hash: &'a str,
     report: &'a Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a Origin>,
 }
 
 /// What the transaction decided, for logging after it commits (the closure
@@ -111,16 +113,44 @@ impl Store {
             .await
     }
 
+    /// [`Store::ingest`] of a report from an enrolled agent: filed under the
+    /// agent's commune and site, its device identity looked up within that
+    /// commune only.
+    pub async fn ingest_from(
+        &self,
+        report: &Report,
+        origin: Origin,
+    ) -> Result<IngestOutcome, StoreError> {
+        let report = report.clone();
+        self.blocking(move |store| store.ingest_blocking_from(&report, Some(&origin), Utc::now()))
+            .await
+    }
+
     /// [`Store::ingest`] on the calling thread, with the receive time given.
     pub fn ingest_blocking(
         &self,
         report: &Report,
         received_at: DateTime<Utc>,
     ) -> Result<IngestOutcome, StoreError> {
+        self.ingest_blocking_from(report, None, received_at)
+    }
+
+    /// [`Store::ingest_from`] on the calling thread.
+    pub fn ingest_blocking_from(
+        &self,
+        report: &Report,
+        origin: Option<&Origin>,
+        received_at: DateTime<Utc>,
+    ) -> Result<IngestOutcome, StoreError> {
+        // Identity keys live in one namespace per commune.
+        let pointer = |key: &IdentityKey| match origin {
+            Some(o) => format!("{}/{key}", o.commune),
+            None => key.to_string(),
+        };
         let keys = identity::report_keys(report);
         let hash = record::content_hash(report)?;
         // Shared with other ingests, exclusive with a backup (until flushed).
-        let _writing = (self.writes.read()).unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writing = self.write_guard();
         let trees = (
             &self.reports,
             &self.devices,
@@ -150,7 +180,7 @@ impl Store {
                 }
 
                 let resolution = identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
-                    let Some(target) = pointers.get(key.to_string().as_bytes())? else {
+                    let Some(target) = pointers.get(pointer(key).as_bytes())? else {
                         return Ok(None);
                     };
                     let Some(device) = device_id_from(&target) else {
@@ -174,7 +204,7 @@ impl Store {
                 let mut taken: BTreeMap<DeviceId, Vec<IdentityKey>> = BTreeMap::new();
                 for key in &keys.store {
                     let previous =
-                        pointers.insert(key.to_string().as_bytes(), &device_id.as_bytes()[..])?;
+                        pointers.insert(pointer(key).as_bytes(), &device_id.as_bytes()[..])?;
                     if let Some(previous) = previous.as_deref().and_then(device_id_from) {
                         if previous != device_id {
                             taken.entry(previous).or_default().push(key.clone());
@@ -193,6 +223,9 @@ impl Store {
                 }
 
                 device.absorb(report, received_at, &keys.store);
+                if let Some(origin) = origin {
+                    device.origin = Some(origin.clone());
+                }
                 devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
                 history.insert(
                     record::history_key(&device_id, received_at, &report.report_id),
@@ -203,6 +236,7 @@ impl Store {
                     device_id,
                     content_hash: &hash,
                     report,
+                    origin,
                 };
                 reports.insert(id, abort(record::encode(&stored))?)?;
                 Ok(Committed {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use kiemke_shared::api::DeviceSummary;
-use kiemke_shared::{AgentId, DeviceId, Inventory, Report, ReportId};
+use kiemke_shared::{AgentId, CommuneCode, DeviceId, Inventory, Report, ReportId, SiteCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,19 @@ pub struct StoredReport {
     /// Tells a retry (same content) from a conflicting reuse of the id.
     pub content_hash: String,
     pub report: Report,
+    /// Where it came from, by the agent's credential (absent for reports
+    /// stored without one: internal tests and stores from before enrollment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// The commune and site a report is filed under: decided by the server from
+/// the agent's credential, never taken from the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub commune: CommuneCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
 }
 
 /// One device, in the `devices` tree under its device id.
@@ -41,6 +54,9 @@ pub struct DeviceRecord {
     pub facts: DeviceFacts,
     /// The latest report that carried an inventory.
     pub inventory_report: Option<ReportId>,
+    /// Where its latest report came from (commune and site of the agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 /// The latest values shown in device lists.
@@ -80,6 +96,7 @@ impl DeviceRecord {
             keys: BTreeSet::new(),
             facts: DeviceFacts::default(),
             inventory_report: None,
+            origin: None,
         }
     }
 

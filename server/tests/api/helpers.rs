@@ -1,22 +1,45 @@
 //! A fresh application per test: its own temporary store, the real router.
+//!
+//! Reports need an enrolled agent's credential. [`TestApp::post_raw`] sends
+//! as the agent named in the body, enrolling it on first use through the
+//! store (the stand-in for `kiemke-agent enroll`: a real token, a real
+//! enrollment), so tests about reports do not each repeat enrollment; tests
+//! about trust use [`TestApp::post_with`] and choose the header themselves.
 
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::sync::Mutex;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
 use chrono::Utc;
 use flate2::Compression;
+use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use kiemke_server::auth::secret;
+use kiemke_server::auth::tokens::{self, NewToken};
+use kiemke_server::store::trust::Enrollment;
 use kiemke_server::{AppState, ServerConfig, Store, routes};
+use kiemke_shared::CommuneCode;
+use kiemke_shared::auth::{AgentCredential, EnrollmentToken};
 use kiemke_shared::inventory::{Nic, SystemInfo};
 use kiemke_shared::{AgentId, Inventory, Report, protocol};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
+/// The commune the harness enrolls agents in.
+pub const COMMUNE: &str = "24118";
+
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    /// A token for [`COMMUNE`] with plenty of uses, created on first need.
+    token: Mutex<Option<EnrollmentToken>>,
+    /// Credentials of the agents enrolled so far (`Authorization` values).
+    credentials: Mutex<HashMap<AgentId, String>>,
+    /// Sends bodies that name no agent (malformed ones).
+    default_agent: AgentId,
     _dir: TempDir,
 }
 
@@ -37,8 +60,61 @@ impl TestApp {
         TestApp {
             router,
             store,
+            token: Mutex::new(None),
+            credentials: Mutex::new(HashMap::new()),
+            default_agent: AgentId::generate(),
             _dir: dir,
         }
+    }
+
+    /// A token for `commune`, as `kiemke-server token create` makes it.
+    pub fn create_token(&self, commune: &str, uses: u32) -> EnrollmentToken {
+        let new = NewToken {
+            commune: CommuneCode::parse(commune).expect("commune"),
+            site: None,
+            lifetime: std::time::Duration::from_secs(24 * 3600),
+            max_uses: uses,
+        };
+        tokens::issue(&self.store, &new, Utc::now())
+            .expect("token")
+            .0
+    }
+
+    /// Enrolls `agent` with `token`; its `Authorization` header value.
+    pub fn enroll_with(&self, token: &EnrollmentToken, agent: AgentId) -> String {
+        let enrollment = Enrollment {
+            agent_id: agent,
+            hostname: None,
+            credential: secret::generate(),
+        };
+        self.store
+            .enroll(token, &enrollment, Utc::now())
+            .expect("store")
+            .expect("enrolled");
+        AgentCredential {
+            agent_id: agent,
+            secret: enrollment.credential,
+        }
+        .authorization()
+    }
+
+    /// The `Authorization` value of `agent`, enrolled in [`COMMUNE`] on first use.
+    pub fn credential(&self, agent: AgentId) -> String {
+        if let Some(known) = self.credentials.lock().expect("lock").get(&agent) {
+            return known.clone();
+        }
+        let token = self
+            .token
+            .lock()
+            .expect("lock")
+            .get_or_insert_with(|| self.create_token(COMMUNE, 10_000))
+            .clone();
+        let header = self.enroll_with(&token, agent);
+        self.credentials
+            .lock()
+            .expect("lock")
+            .insert(agent, header.clone());
+        header
     }
 
     pub async fn request(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
@@ -53,8 +129,23 @@ impl TestApp {
         (parts.status, parts.headers, bytes)
     }
 
-    /// Posts a raw body to the reports endpoint; the answer as JSON.
+    /// Posts a raw body to the reports endpoint as the agent the body names
+    /// (or a default agent when it names none), enrolled on first use; the
+    /// answer as JSON.
     pub async fn post_raw(
+        &self,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, serde_json::Value) {
+        let agent = agent_in(&body).unwrap_or(self.default_agent);
+        let auth = self.credential(agent);
+        let mut headers = headers.to_vec();
+        headers.push(("authorization", &auth));
+        self.post_with(body, &headers).await
+    }
+
+    /// Posts a raw body with exactly these headers (no credential added).
+    pub async fn post_with(
         &self,
         body: Vec<u8>,
         headers: &[(&str, &str)],
@@ -95,6 +186,21 @@ impl TestApp {
         let (status, _, bytes) = self.get(path, &[]).await;
         (status, serde_json::from_slice(&bytes).expect("JSON body"))
     }
+}
+
+/// The `agent_id` a (possibly gzipped) report body names, if it is readable.
+fn agent_in(body: &[u8]) -> Option<AgentId> {
+    let mut text = Vec::new();
+    if body.starts_with(&[0x1f, 0x8b]) {
+        GzDecoder::new(body)
+            .take(1 << 20)
+            .read_to_end(&mut text)
+            .ok()?;
+    } else {
+        text = body.to_vec();
+    }
+    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    value.get("agent_id")?.as_str()?.parse().ok()
 }
 
 /// What makes one PC this PC, for a test.

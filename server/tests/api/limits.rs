@@ -261,8 +261,11 @@ async fn requests_over_the_concurrency_limit_get_503_with_retry_after() {
     let app = TestApp::with_config(|c| c.max_concurrent_requests = 1);
     // A report whose body never ends holds the only slot.
     let (writer, reader) = tokio::io::duplex(64);
+    // As an enrolled agent: an anonymous upload is refused before its body.
+    let credential = app.credential(kiemke_shared::AgentId::generate());
     let stalled = Request::post(kiemke_shared::protocol::REPORTS_PATH)
         .header(JSON.0, JSON.1)
+        .header("authorization", credential)
         .body(Body::from_stream(tokio_util::io::ReaderStream::new(reader)))
         .expect("request");
     let router = app.router.clone();

@@ -9,3 +9,4 @@ mod ingest;
 mod limits;
 mod pages;
 mod serve;
+mod trust;

@@ -26,6 +26,34 @@ async fn start(config: ServerConfig) -> (std::net::SocketAddr, oneshot::Sender<(
     (addr, stop, server)
 }
 
+/// Enrolls an agent in the store in `dir` (before the server opens it); its
+/// `Authorization` header value.
+fn enrolled_agent(dir: &std::path::Path) -> String {
+    use kiemke_server::auth::{secret, tokens};
+    let store = Store::open(dir).expect("store");
+    let new = tokens::NewToken {
+        commune: kiemke_shared::CommuneCode::parse("24118").expect("code"),
+        site: None,
+        lifetime: Duration::from_secs(3600),
+        max_uses: 1,
+    };
+    let (token, _) = tokens::issue(&store, &new, chrono::Utc::now()).expect("token");
+    let enrollment = kiemke_server::store::trust::Enrollment {
+        agent_id: kiemke_shared::AgentId::generate(),
+        hostname: None,
+        credential: secret::generate(),
+    };
+    store
+        .enroll(&token, &enrollment, chrono::Utc::now())
+        .expect("store")
+        .expect("enrolled");
+    kiemke_shared::auth::AgentCredential {
+        agent_id: enrollment.agent_id,
+        secret: enrollment.credential,
+    }
+    .authorization()
+}
+
 /// Sends raw HTTP/1.1 and reads until the server closes the connection.
 async fn exchange(addr: std::net::SocketAddr, request: &str) -> String {
     let mut stream = TcpStream::connect(addr).await.expect("connects");
@@ -68,13 +96,17 @@ async fn a_stalled_upload_times_out_with_a_json_503() {
         request_timeout: Duration::from_secs(1),
         ..ServerConfig::default()
     };
+    let auth = enrolled_agent(dir.path());
     let (addr, stop, server) = start(config).await;
 
-    // Promise 100 bytes, send one, then wait.
+    // Promise 100 bytes, send one, then wait (as an enrolled agent: an
+    // unauthenticated request is refused before its body is read).
     let response = exchange(
         addr,
-        "POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
-         Content-Length: 100\r\nConnection: close\r\n\r\n{",
+        &format!(
+            "POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+             Authorization: {auth}\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{"
+        ),
     )
     .await;
 
@@ -118,16 +150,16 @@ async fn a_client_trickling_its_body_times_out_while_others_are_served() {
         request_timeout: Duration::from_secs(2),
         ..ServerConfig::default()
     };
+    // As an enrolled agent: an anonymous upload is refused before its body.
+    let auth = enrolled_agent(dir.path());
     let (addr, stop, server) = start(config).await;
     let stream = TcpStream::connect(addr).await.expect("connects");
     let (reader, mut writer) = stream.into_split();
-    writer
-        .write_all(
-            b"POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
-              Content-Length: 100000\r\n\r\n{",
-        )
-        .await
-        .expect("writes");
+    let head = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+         Authorization: {auth}\r\nContent-Length: 100000\r\n\r\n{{"
+    );
+    writer.write_all(head.as_bytes()).await.expect("writes");
     // One byte every 100 ms: it would take almost 3 hours to finish.
     let trickle = tokio::spawn(async move {
         while writer.write_all(b" ").await.is_ok() {
