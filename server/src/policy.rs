@@ -12,6 +12,7 @@
 //! - [`depreciation`]: wear and residual value per year, and the service
 //!   life test, under the regime in force each year.
 //! - [`rules`]: the minimum-configuration rules.
+//! - [`register`]: a device's asset-register entry (date, cost, site).
 //! - [`flags`]: the status (`ok`/`watch`/`replace`) with every reason.
 
 pub mod age;
@@ -19,6 +20,9 @@ pub mod category;
 pub mod cpu;
 pub mod depreciation;
 pub mod file;
+pub mod flags;
+pub mod register;
+pub mod rules;
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -28,6 +32,8 @@ use kiemke_shared::Lang;
 
 pub use self::category::Category;
 pub use self::file::{Life, LifeVersion, PolicyFile, Severity};
+pub use self::flags::{DeviceFlags, DeviceInputs, Status};
+pub use self::register::AssetRecord;
 
 /// The policy shipped in the binary (and loaded by the tests).
 pub const SHIPPED: &str = include_str!("../kiemke-policy.toml");
