@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use kiemke_shared::Lang;
 use serde::Deserialize;
 
@@ -46,6 +47,14 @@ pub struct ServeArgs {
     /// Số yêu cầu xử lý đồng thời tối đa (max concurrent requests)
     #[arg(long, env = "KIEMKE_SERVER_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<usize>,
+    /// Tệp chính sách vòng đời thiết bị (lifecycle policy file; default: the
+    /// shipped one)
+    #[arg(long, env = "KIEMKE_SERVER_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Ngày đánh giá chính sách, YYYY-MM-DD (evaluate the policy as of this
+    /// date instead of today)
+    #[arg(long, env = "KIEMKE_SERVER_EVALUATION_DATE", value_name = "YYYY-MM-DD")]
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -60,6 +69,8 @@ pub struct ConfigFile {
     pub max_decompressed_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub max_concurrent_requests: Option<usize>,
+    pub policy: Option<PathBuf>,
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 impl ConfigFile {
@@ -94,6 +105,11 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Requests handled at once.
     pub max_concurrent_requests: usize,
+    /// The lifecycle policy file; `None`: the shipped policy.
+    pub policy_file: Option<PathBuf>,
+    /// Evaluate flags as of this date (planning for a budget year, tests);
+    /// `None`: today.
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +122,8 @@ impl Default for ServerConfig {
             max_decompressed_bytes: defaults::MAX_DECOMPRESSED_BYTES,
             request_timeout: defaults::REQUEST_TIMEOUT,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
+            policy_file: None,
+            evaluation_date: None,
         }
     }
 }
@@ -158,6 +176,8 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             .max_concurrent_requests
             .or(file.max_concurrent_requests))
         .unwrap_or(d.max_concurrent_requests),
+        policy_file: args.policy.clone().or(file.policy),
+        evaluation_date: args.evaluation_date.or(file.evaluation_date),
     };
     let positive = [
         ("max-body-bytes", config.max_body_bytes),

@@ -7,12 +7,16 @@
 //! - `device_reports`: device id ++ received time (big-endian µs) ++ report
 //!   id → `()`: each device's history, in time order;
 //! - `identity`: identity key string → device id (see [`identity`]);
-//! - `meta`: `schema_version`.
+//! - `meta`: `schema_version` (and what the flags were computed with);
+//! - `assets`, `flags`, `flag_history`: the lifecycle policy's register
+//!   entries, latest flags and status changes (see [`flags`]).
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
 //! the server acknowledged survives `kill -9`.
 
+mod assets;
+pub mod flags;
 pub mod identity;
 mod ingest;
 mod query;

@@ -45,24 +45,26 @@ pub struct AssetRecord {
 
 impl AssetRecord {
     /// Checks an entry sent by a user; the error names the field and says
-    /// what to fix (Vietnamese, then English).
-    pub fn validate(&self, today: NaiveDate) -> Result<(), (&'static str, String)> {
+    /// what to fix, in Vietnamese and in English.
+    pub fn validate(&self, today: NaiveDate) -> Result<(), (&'static str, String, String)> {
         if let Some(date) = self.in_service {
             let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(NaiveDate::MIN);
             if date < earliest || date > today {
                 return Err((
                     "in_service",
                     format!(
-                        "ngày đưa vào sử dụng phải từ 01/01/1990 đến hôm nay ({}) / the in-service date must be between 1990-01-01 and today",
+                        "Ngày đưa vào sử dụng phải từ 01/01/1990 đến hôm nay ({}).",
                         today.format("%d/%m/%Y")
                     ),
+                    format!("The in-service date must be between 1990-01-01 and today ({today})."),
                 ));
             }
         }
         if self.cost_vnd.is_some_and(|c| c == 0 || c > MAX_COST_VND) {
             return Err((
                 "cost_vnd",
-                "nguyên giá phải lớn hơn 0 và không quá 1.000 tỷ đồng / the cost must be above 0 and at most 1,000 billion đồng".into(),
+                "Nguyên giá (đồng) phải lớn hơn 0 và không quá 1.000 tỷ đồng.".into(),
+                "The original cost (đồng) must be above 0 and at most 1,000 billion đồng.".into(),
             ));
         }
         for (field, value, max) in [
@@ -75,9 +77,8 @@ impl AssetRecord {
             {
                 return Err((
                     field,
-                    format!(
-                        "tối đa {max} ký tự, không có ký tự điều khiển / at most {max} characters, no control characters"
-                    ),
+                    format!("Tối đa {max} ký tự, không có ký tự điều khiển."),
+                    format!("At most {max} characters, no control characters."),
                 ));
             }
         }
