@@ -1,7 +1,11 @@
 //! The command line: `kiemke-server serve --listen ADDR --data DIR
-//! [--config FILE] [--lang vi|en]`. `main.rs` only calls [`main`]. More
+//! [--config FILE] [--policy FILE] [--lang vi|en]`, `kiemke-server policy
+//! check [--policy FILE]`, `kiemke-server flags [--commune CODE] [--json]`. `main.rs` only calls [`main`]. More
 //! subcommands join [`Command`]; those that run a server reuse
 //! [`ServeArgs`] and [`crate::serve::serve`].
+
+mod flags;
+mod policy_check;
 
 use std::process::ExitCode;
 
@@ -28,6 +32,18 @@ pub enum Command {
     /// Chạy thử: máy chủ cùng kho dữ liệu nhúng và kiểm kê máy này một lần,
     /// rồi in địa chỉ để mở (try it: the server plus this PC's inventory)
     Quickstart(ServeArgs),
+    /// Chính sách vòng đời thiết bị (lifecycle policy)
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// In các thiết bị cần theo dõi hoặc đề xuất thay thế, kèm lý do (print
+    /// flagged devices with their reasons)
+    Flags(flags::FlagsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Kiểm tra tệp chính sách và in tóm tắt (validate a policy file)
+    Check(policy_check::CheckArgs),
 }
 
 impl Command {
@@ -35,6 +51,8 @@ impl Command {
     fn lang(&self) -> Lang {
         match self {
             Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
+            Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
+            Command::Flags(args) => args.lang.unwrap_or_default(),
         }
     }
 }
@@ -75,7 +93,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
             serve::serve(config, listener, serve::shutdown_signal()).await
         }
         Command::Quickstart(args) => crate::quickstart::quickstart(args).await,
+        Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
+        Command::Flags(args) => {
+            print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)
+        }
     }
+}
+
+/// Writes a command's output to stdout.
+fn print(text: String) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    Ok(stdout.flush()?)
 }
 
 #[cfg(test)]
