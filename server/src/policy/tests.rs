@@ -128,3 +128,30 @@ fn toml_dates_and_adjustments() {
     assert_eq!((life.years, life.rate_bp), (8, 1250));
     assert_ne!(policy.fingerprint, Policy::shipped().fingerprint);
 }
+
+#[test]
+fn docs_policy_md_explains_every_rule_and_regime() {
+    let doc = include_str!("../../../docs/policy.md");
+    let policy = Policy::shipped();
+    for version in &policy.file.life {
+        assert!(doc.contains(&format!("`{}`", version.id)), "{}", version.id);
+    }
+    for c in Category::ALL {
+        assert!(doc.contains(&format!("`{}`", c.key())), "{c}");
+    }
+    for rule in [
+        "service-life",
+        "os-end-of-support",
+        "cpu-windows11",
+        "tpm2",
+        "ram-min",
+        "system-disk-ssd",
+        "cpu-threads",
+        "nic-line-target",
+        "printer-page-count",
+        "supplies-errors",
+    ] {
+        assert!(doc.contains(&format!("`{rule}`")), "{rule}");
+        assert!(SHIPPED.contains(&format!("[rules.{rule}]")), "{rule}");
+    }
+}
