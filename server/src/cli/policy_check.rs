@@ -39,6 +39,20 @@ fn percent(bp: u32, lang: Lang) -> String {
     }
 }
 
+/// `10.000.000` (Vietnamese) or `10,000,000` (English).
+fn thousands(n: u64, lang: Lang) -> String {
+    let digits = n.to_string();
+    let sep = lang.pick(".", ",");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn severity(s: Severity, lang: Lang) -> &'static str {
     match s {
         Severity::Blocking => lang.pick("chặn → đề xuất thay thế", "blocking → replace"),
@@ -107,7 +121,7 @@ pub fn summary(policy: &Policy, lang: Lang) -> String {
         out,
         "\n{} {} đ, {} {} {}",
         lang.pick("Tài sản cố định: nguyên giá từ", "Fixed asset: cost from"),
-        a.fixed_asset_min_cost_vnd,
+        thousands(a.fixed_asset_min_cost_vnd, lang),
         lang.pick("thời gian sử dụng từ", "life from"),
         a.fixed_asset_min_life_years,
         lang.pick(
@@ -233,6 +247,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cpu-windows11: chặn"), "{text}");
+        assert!(text.contains("nguyên giá từ 10.000.000 đ"), "{text}");
         let en = summary(Policy::shipped(), Lang::En);
         assert!(en.contains("desktop PC: 5 years, 20.00 %"), "{en}");
     }
