@@ -1,11 +1,15 @@
 //! The command line: `kiemke-server serve --listen ADDR --data DIR
-//! [--config FILE] [--lang vi|en]`, `quickstart`, and `backup` / `restore`
-//! (see [`crate::backup`]). `main.rs` only calls [`main`]. More
+//! [--config FILE] [--policy FILE] [--lang vi|en]`, `quickstart`, `backup` /
+//! `restore` (see [`crate::backup`]), `policy check [--policy FILE]`, `flags
+//! [--commune CODE] [--json]`. `main.rs` only calls [`main`]. More
 //! subcommands join [`Command`]; those that run a server reuse
 //! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
 //! (in [`trust`]) work on a stopped server's store.
 
 pub mod trust;
+
+mod flags;
+mod policy_check;
 
 use std::process::ExitCode;
 
@@ -48,6 +52,18 @@ pub enum Command {
     /// Danh sách điểm của xã: thêm, liệt kê (sites registry)
     #[command(subcommand)]
     Site(trust::SiteCommand),
+    /// Chính sách vòng đời thiết bị (lifecycle policy)
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// In các thiết bị cần theo dõi hoặc đề xuất thay thế, kèm lý do (print
+    /// flagged devices with their reasons)
+    Flags(flags::FlagsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Kiểm tra tệp chính sách và in tóm tắt (validate a policy file)
+    Check(policy_check::CheckArgs),
 }
 
 impl Command {
@@ -60,6 +76,8 @@ impl Command {
             Command::Token(c) => c.store_args().lang.unwrap_or_default(),
             Command::Agent(c) => c.store_args().lang.unwrap_or_default(),
             Command::Site(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
+            Command::Flags(args) => args.lang.unwrap_or_default(),
         }
     }
 }
@@ -107,7 +125,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Token(command) => trust::token(command),
         Command::Agent(command) => trust::agent(command),
         Command::Site(command) => trust::site(command),
+        Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
+        Command::Flags(args) => {
+            print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)
+        }
     }
+}
+
+/// Writes a command's output to stdout.
+fn print(text: String) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    Ok(stdout.flush()?)
 }
 
 #[cfg(test)]

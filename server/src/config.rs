@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use kiemke_shared::Lang;
 use serde::Deserialize;
 
@@ -90,6 +91,14 @@ pub struct ServeArgs {
     /// Số kết nối mở cùng lúc tối đa (max open connections)
     #[arg(long, env = "KIEMKE_SERVER_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Tệp chính sách vòng đời thiết bị (lifecycle policy file; default: the
+    /// shipped one)
+    #[arg(long, env = "KIEMKE_SERVER_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Ngày đánh giá chính sách, YYYY-MM-DD (evaluate the policy as of this
+    /// date instead of today)
+    #[arg(long, env = "KIEMKE_SERVER_EVALUATION_DATE", value_name = "YYYY-MM-DD")]
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -112,6 +121,8 @@ pub struct ConfigFile {
     pub admin_token: Option<String>,
     pub header_read_timeout_secs: Option<u64>,
     pub max_connections: Option<usize>,
+    pub policy: Option<PathBuf>,
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 impl ConfigFile {
@@ -158,6 +169,11 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
+    /// The lifecycle policy file; `None`: the shipped policy.
+    pub policy_file: Option<PathBuf>,
+    /// Evaluate flags as of this date (planning for a budget year, tests);
+    /// `None`: today.
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 impl Default for ServerConfig {
@@ -176,6 +192,8 @@ impl Default for ServerConfig {
             admin_token: None,
             header_read_timeout: defaults::HEADER_READ_TIMEOUT,
             max_connections: defaults::MAX_CONNECTIONS,
+            policy_file: None,
+            evaluation_date: None,
         }
     }
 }
@@ -256,6 +274,8 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
         .map_or(d.header_read_timeout, Duration::from_secs),
         max_connections: (args.max_connections.or(file.max_connections))
             .unwrap_or(d.max_connections),
+        policy_file: args.policy.clone().or(file.policy),
+        evaluation_date: args.evaluation_date.or(file.evaluation_date),
     };
     let positive = [
         ("max-body-bytes", config.max_body_bytes),

@@ -30,6 +30,13 @@ pub enum Failure {
     InvalidQuery(String),
     #[error("device {0} not found")]
     DeviceNotFound(DeviceId),
+    /// A value the user sent is not valid; the message says how to fix it.
+    #[error("invalid {field}: {en}")]
+    InvalidValue {
+        field: String,
+        vi: String,
+        en: String,
+    },
     #[error("no route for {0}")]
     NoRoute(String),
     #[error("method {method} not allowed for {path}")]
@@ -64,7 +71,9 @@ impl AppError {
             Failure::Trust(e) => e.status(),
             Failure::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
             Failure::Store(_) | Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Failure::InvalidDeviceId(_) | Failure::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Failure::InvalidDeviceId(_)
+            | Failure::InvalidQuery(_)
+            | Failure::InvalidValue { .. } => StatusCode::BAD_REQUEST,
             Failure::DeviceNotFound(_) | Failure::NoRoute(_) => StatusCode::NOT_FOUND,
             Failure::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Failure::Timeout(_) | Failure::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -129,6 +138,15 @@ impl AppError {
                     )
                 },
                 None,
+            ),
+            Failure::InvalidValue {
+                field,
+                vi: m_vi,
+                en: m_en,
+            } => (
+                ErrorCode::InvalidField,
+                lang.pick(m_vi, m_en).to_owned(),
+                Some(field.clone()),
             ),
             Failure::DeviceNotFound(id) => (
                 ErrorCode::NotFound,

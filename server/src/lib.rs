@@ -33,6 +33,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod policy;
 pub mod quickstart;
 pub mod routes;
 pub mod serve;

@@ -17,6 +17,7 @@ pub mod backup;
 pub mod connections;
 pub mod devices;
 pub mod enroll;
+pub mod flags;
 pub mod health;
 pub mod home;
 pub mod ingest;
@@ -45,6 +46,9 @@ use tracing::Level;
 
 use crate::error::{AppError, Failure};
 use crate::state::AppState;
+
+/// Devices per commune and status (the lifecycle policy's summary).
+pub const FLAGS_SUMMARY_PATH: &str = "/api/v1/flags/summary";
 
 /// The application: every route, its layers and its state.
 pub fn router(state: AppState) -> Router {
@@ -92,11 +96,20 @@ pub fn router(state: AppState) -> Router {
         .route(protocol::REPORTS_PATH, post(ingest::ingest))
         .route(protocol::ENROLL_PATH, post(enroll::enroll))
         .nest(protocol::ADMIN_PATH, admin::routes())
-        .route(protocol::DEVICES_PATH, get(devices::list))
+        .route(protocol::DEVICES_PATH, get(flags::list))
         .route(
             &format!("{}/{{id}}", protocol::DEVICES_PATH),
             get(devices::detail),
         )
+        .route(
+            &format!("{}/{{id}}/flags", protocol::DEVICES_PATH),
+            get(flags::device_flags),
+        )
+        .route(
+            &format!("{}/{{id}}/asset", protocol::DEVICES_PATH),
+            get(flags::get_asset).put(flags::put_asset),
+        )
+        .route(FLAGS_SUMMARY_PATH, get(flags::summary))
         .route(protocol::HEALTH_PATH, get(health::health))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -16,6 +16,7 @@ use kiemke_shared::Lang;
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
+use crate::policy::Policy;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::Store;
@@ -102,7 +103,8 @@ fn tls_lines(tls: Option<&TlsSetup>, addr: SocketAddr, insecure: bool, lang: Lan
     lines
 }
 
-/// Opens the store in `config.data_dir`, prints [`ready_line`], and serves
+/// Loads the policy, opens the store in `config.data_dir`, brings the
+/// devices' flags up to date, prints [`ready_line`], and serves
 /// on `listener` until `shutdown` completes; then waits for requests in
 /// flight and flushes the store.
 pub async fn serve(
@@ -131,25 +133,73 @@ pub async fn serve_prepared(
 ) -> anyhow::Result<()> {
     let lang = config.lang;
     let data_dir = config.data_dir.clone();
+    let policy = match &config.policy_file {
+        Some(path) => Policy::load(path).map_err(|e| anyhow!(e.message(lang)))?,
+        None => Policy::shipped().clone(),
+    };
+    let insecure_http = config.insecure_http;
+    let state = AppState::new(store.clone(), config).with_policy(policy);
+    refresh_flags(&state)
+        .await
+        .map_err(|e| anyhow!(e.message(lang)))?;
+    let daily = tokio::spawn(refresh_flags_daily(state.clone()));
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    for line in tls_lines(tls.as_ref(), addr, config.insecure_http, lang) {
+    for line in tls_lines(tls.as_ref(), addr, insecure_http, lang) {
         announce(&line).context("cannot write to stdout")?;
     }
     announce(&ready_line_for(addr, tls.is_some(), lang)).context("cannot write to stdout")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), tls = tls.is_some(), "máy chủ đã sẵn sàng / server ready");
 
-    let state = AppState::new(store.clone(), config);
     let served = match &tls {
         Some(tls) => crate::tls::run(listener, tls, state, shutdown).await,
         None => routes::run(listener, state, shutdown).await,
     };
+    // The refresh task holds a store handle: end it so the store closes.
+    daily.abort();
+    let _ = daily.await;
     let flushed = store.flush().await;
     served?;
     flushed.map_err(|e| anyhow!(e.message(lang)))?;
     tracing::info!("máy chủ đã dừng / server stopped");
     Ok(())
+}
+
+/// Recomputes every device's flags when they were computed with another
+/// policy or on another day.
+async fn refresh_flags(state: &AppState) -> Result<(), crate::store::StoreError> {
+    let (policy, as_of) = (state.policy.clone(), state.as_of());
+    let done = state
+        .store
+        .blocking(move |store| {
+            if store.flags_stale(&policy, as_of)? {
+                store.recompute_all(&policy, as_of).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await?;
+    if let Some(done) = done {
+        tracing::info!(
+            devices = done.devices, changed = done.changed, policy = %state.policy.name(), %as_of,
+            "đã đánh giá lại trạng thái thiết bị / flags recomputed"
+        );
+    }
+    Ok(())
+}
+
+/// Service lives end on dates, not on reports: re-evaluate when the day
+/// changes, checking hourly.
+async fn refresh_flags_daily(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = refresh_flags(&state).await {
+            tracing::error!(cause = %e, "không đánh giá lại được trạng thái / flag refresh failed");
+        }
+    }
 }
 
 /// Prints one line on stdout and flushes it at once (stdout may be a pipe

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use crate::config::ServerConfig;
+use crate::policy::Policy;
 use crate::store::Store;
 
 /// The application state, cloned into each request (every field is a handle).
@@ -14,6 +17,9 @@ pub struct AppState {
     pub store: Store,
     /// Limits and the default language, read-only while the server runs.
     pub config: Arc<ServerConfig>,
+    /// The lifecycle policy flags are computed with (the shipped one unless
+    /// `--policy FILE`).
+    pub policy: Arc<Policy>,
 }
 
 impl AppState {
@@ -21,6 +27,21 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            policy: Arc::new(Policy::shipped().clone()),
         }
+    }
+
+    /// The same state with another policy.
+    pub fn with_policy(mut self, policy: Policy) -> AppState {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// The date flags are evaluated on: the configured one, else today in
+    /// Vietnam.
+    pub fn as_of(&self) -> NaiveDate {
+        self.config
+            .evaluation_date
+            .unwrap_or_else(crate::policy::today)
     }
 }

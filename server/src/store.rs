@@ -11,6 +11,9 @@
 //! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
 //!   secrets only as hashes (see [`trust`]);
 //! - `sites`: the sites registry (see [`sites`]).
+//! - `meta`: `schema_version` (and what the flags were computed with);
+//! - `assets`, `flags`, `flag_history`: the lifecycle policy's register
+//!   entries, latest flags and status changes (see [`flags`]).
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
@@ -22,7 +25,9 @@
 //! only (`identity` keys `COMMUNE/KEY`), so an agent can never update another
 //! commune's device by claiming its serial number.
 
+mod assets;
 pub mod backup;
+pub mod flags;
 pub mod identity;
 mod ingest;
 mod query;

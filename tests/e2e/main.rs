@@ -7,6 +7,7 @@ mod daemon;
 mod durability;
 mod identity;
 mod ingest;
+mod policy;
 mod protocol_doc;
 mod spool;
 mod tls;

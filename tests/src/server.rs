@@ -60,7 +60,7 @@ impl ServerProcess {
     }
 
     /// Like [`ServerProcess::start_on`] with more `serve` flags (e.g.
-    /// `--tls-self-signed`).
+    /// `--tls-self-signed`, `--policy FILE`, `--evaluation-date 2026-06-30`).
     pub fn start_with(
         binary: &Path,
         data_dir: &Path,

@@ -1,12 +1,12 @@
 //! `GET /api/v1/devices` (a page of the device list, most recently seen
-//! first) and `GET /api/v1/devices/{id}` (one device with its latest
-//! inventory and report history).
+//! first; served by `routes::flags::list`, which adds the policy's filters)
+//! and `GET /api/v1/devices/{id}` (one device with its latest inventory and
+//! report history).
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use kiemke_shared::DeviceId;
-use kiemke_shared::api::{DeviceDetail, DeviceList};
+use kiemke_shared::api::DeviceDetail;
 use serde::Deserialize;
 
 use crate::error::{AppError, Failure, InLang};
@@ -33,22 +33,6 @@ impl Page {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
         (limit, self.offset.unwrap_or(0))
     }
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    RequestLang(lang): RequestLang,
-    page: Result<Query<Page>, QueryRejection>,
-) -> Result<Json<DeviceList>, AppError> {
-    let Query(page) =
-        page.map_err(|e| AppError::new(lang, Failure::InvalidQuery(e.body_text())))?;
-    let (limit, offset) = page.bounds();
-    let list = state
-        .store
-        .blocking(move |store| store.list_devices(limit, offset))
-        .await
-        .in_lang(lang)?;
-    Ok(Json(list))
 }
 
 pub async fn detail(

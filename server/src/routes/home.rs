@@ -57,6 +57,8 @@ struct DevicePage {
     other_lang: &'static str,
     t: &'static Labels,
     heading: String,
+    /// The lifecycle policy's verdict; `None` before the first evaluation.
+    status: Option<device_view::StatusView>,
     facts: Vec<Fact>,
     tables: Vec<Table>,
 }
@@ -159,12 +161,12 @@ pub async fn device(
             );
         }
     };
-    let detail = state
+    let found = state
         .store
-        .blocking(move |store| store.device(&id, HISTORY_LIMIT))
+        .blocking(move |store| Ok((store.device(&id, HISTORY_LIMIT)?, store.flags(&id)?)))
         .await
         .in_lang(lang)?;
-    let Some(detail) = detail else {
+    let (Some(detail), flags) = found else {
         return not_found(
             AppError::new(lang, Failure::DeviceNotFound(id))
                 .body()
@@ -176,6 +178,7 @@ pub async fn device(
         other_lang: other(lang).tag(),
         t,
         heading: device_view::heading(&detail),
+        status: flags.as_ref().map(|f| device_view::status(f, lang)),
         facts: device_view::facts(&detail, t, lang),
         tables: device_view::tables(&detail, t, lang),
     };

@@ -84,6 +84,9 @@ pub async fn ingest(
             ..
         }
     );
+    if let IngestOutcome::Stored { device_id, .. } = outcome {
+        crate::routes::flags::refresh(&state, device_id).await;
+    }
     let ack = outcome.ack(report.report_id);
     tracing::info!(
         report_id = %ack.report_id, device_id = %ack.device_id, agent_id = %report.agent_id,

@@ -2,6 +2,7 @@
 //! (no socket) and, in `serve`, through a real socket on port 0.
 
 mod devices;
+mod flags;
 mod fuzz;
 mod helpers;
 mod identity;

@@ -5,6 +5,8 @@ use kiemke_shared::Lang;
 use kiemke_shared::api::DeviceDetail;
 use kiemke_shared::inventory::{DiskKind, Inventory};
 
+use crate::policy::DeviceFlags;
+
 use super::format::{self, MISSING};
 use super::labels::Labels;
 
@@ -19,6 +21,85 @@ pub struct Table {
     pub title: &'static str,
     pub headers: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+}
+
+/// The policy's verdict on a device, formatted.
+pub struct StatusView {
+    /// `ok`, `watch` or `replace`: the CSS class.
+    pub class: &'static str,
+    pub label: String,
+    /// Each reason: rule id and text.
+    pub reasons: Vec<(String, String)>,
+    /// Category, age estimate, residual value, policy.
+    pub notes: Vec<String>,
+}
+
+pub fn status(f: &DeviceFlags, lang: Lang) -> StatusView {
+    let vi = lang == Lang::Vi;
+    let mut notes = vec![format!(
+        "{}: {}",
+        lang.pick("Loại thiết bị", "Category"),
+        f.category.label(lang)
+    )];
+    if let (Some(e), Some(l)) = (f.age.earliest, f.age.latest) {
+        let range = if e == l {
+            e.to_string()
+        } else {
+            format!("{e}–{l}")
+        };
+        notes.push(if vi {
+            format!("Năm đưa vào sử dụng: {range}")
+        } else {
+            format!("In service since: {range}")
+        });
+    }
+    if let Some(w) = f.wear.as_ref().filter(|w| w.fixed_asset) {
+        notes.push(if vi {
+            format!(
+                "Nguyên giá {} đ, hao mòn lũy kế {} đ, giá trị còn lại {} đ",
+                vnd(w.cost_vnd),
+                vnd(w.accumulated_vnd),
+                vnd(w.residual_vnd)
+            )
+        } else {
+            format!(
+                "Cost {} đ, accumulated wear {} đ, residual value {} đ",
+                vnd(w.cost_vnd),
+                vnd(w.accumulated_vnd),
+                vnd(w.residual_vnd)
+            )
+        });
+    }
+    notes.push(if vi {
+        format!(
+            "Theo {}, đánh giá ngày {}",
+            f.policy,
+            f.evaluated_on.format("%d/%m/%Y")
+        )
+    } else {
+        format!("Under {}, evaluated on {}", f.policy, f.evaluated_on)
+    });
+    StatusView {
+        class: f.status.key(),
+        label: f.status.label(lang).to_owned(),
+        reasons: (f.reasons.iter())
+            .map(|r| (r.rule.clone(), r.text(lang).to_owned()))
+            .collect(),
+        notes,
+    }
+}
+
+/// `15.000.000`: đồng with dots between thousands, as Vietnamese forms write it.
+fn vnd(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The heading of a device page: its host name, or its id if it has none.
@@ -90,6 +171,14 @@ pub fn facts(detail: &DeviceDetail, t: &Labels, lang: Lang) -> Vec<Fact> {
         fact(t.device_id, d.id.to_string()),
         fact(t.agents, agents.join(", ")),
     ]
+}
+
+#[cfg(test)]
+#[test]
+fn amounts_in_dong() {
+    assert_eq!(vnd(15_000_000), "15.000.000");
+    assert_eq!(vnd(999), "999");
+    assert_eq!(vnd(0), "0");
 }
 
 pub fn tables(detail: &DeviceDetail, t: &Labels, lang: Lang) -> Vec<Table> {

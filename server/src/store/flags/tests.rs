@@ -1,0 +1,141 @@
+//! Flags on a temporary store: recompute on new reports and register
+//! entries, history only on change, stale detection, filters and summary.
+
+use chrono::{NaiveDate, Utc};
+use kiemke_shared::inventory::Chassis;
+use kiemke_shared::{AgentId, CommuneCode, Inventory, Report};
+
+use super::*;
+use crate::policy::AssetRecord;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn report(hostname: &str, cpu: &str, os: (&str, &str)) -> Report {
+    let info = serde_json::from_value(serde_json::json!({
+        "version": "0.1.0", "os_family": "windows", "privileged": true
+    }))
+    .expect("agent info");
+    let mut r = Report::new(AgentId::generate(), info, Utc::now());
+    let mut inv = Inventory {
+        hostname: Some(hostname.into()),
+        ..Inventory::default()
+    };
+    inv.system.uuid = Some(uuid::Uuid::new_v4().to_string());
+    inv.system.chassis = Some(Chassis::Desktop);
+    inv.cpu.brand = Some(cpu.into());
+    inv.os.name = Some(os.0.into());
+    inv.os.version = Some(os.1.into());
+    r.inventory = Some(inv);
+    r
+}
+
+#[test]
+fn flags_follow_reports_and_the_register_with_history_on_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let policy = Policy::shipped();
+    let on = date(2026, 6, 30);
+    let r = report(
+        "PC-01",
+        "13th Gen Intel(R) Core(TM) i5-13400",
+        ("Microsoft Windows 11 Pro", "10.0.26200"),
+    );
+    let id = store
+        .ingest_blocking(&r, Utc::now())
+        .expect("ingest")
+        .device_id();
+
+    let (f, changed) = store
+        .recompute_device(policy, &id, on)
+        .expect("ok")
+        .expect("device");
+    assert!(changed);
+    assert_eq!(f.status, Status::Ok);
+    // Same inputs: no new history entry.
+    let (_, changed) = store
+        .recompute_device(policy, &id, on)
+        .expect("ok")
+        .expect("device");
+    assert!(!changed);
+    assert_eq!(store.flag_history(&id, 10).expect("history").len(), 1);
+
+    // The register says 2018 and 24118: past its service life.
+    let asset = AssetRecord {
+        in_service: Some(date(2018, 1, 10)),
+        cost_vnd: Some(12_000_000),
+        commune: Some(CommuneCode::parse("24118").expect("code")),
+        ..AssetRecord::default()
+    };
+    assert!(store.put_asset(&id, asset).expect("put").is_some());
+    let (f, changed) = store
+        .recompute_device(policy, &id, on)
+        .expect("ok")
+        .expect("device");
+    assert!(changed);
+    assert_eq!(f.status, Status::Replace);
+    let history = store.flag_history(&id, 10).expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        (history[0].from, history[0].to),
+        (Some(Status::Ok), Status::Replace)
+    );
+
+    // Filters and summary.
+    let old = report(
+        "PC-02",
+        "Intel(R) Core(TM) i5-3470 CPU @ 3.20GHz",
+        ("Microsoft Windows 10 Pro", "10.0.19045"),
+    );
+    store.ingest_blocking(&old, Utc::now()).expect("ingest");
+    assert!(store.flags_stale(policy, on).expect("meta"));
+    let done = store.recompute_all(policy, on).expect("all");
+    assert_eq!(done.devices, 2);
+    assert!(!store.flags_stale(policy, on).expect("meta"));
+    assert!(store.flags_stale(policy, date(2026, 7, 1)).expect("meta"));
+
+    let by = |filter: DeviceFilter| store.list_flagged(&filter, 100, 0).expect("list").total;
+    assert_eq!(by(DeviceFilter::default()), 2);
+    assert_eq!(
+        by(DeviceFilter {
+            status: Some(Status::Replace),
+            ..Default::default()
+        }),
+        2
+    );
+    assert_eq!(
+        by(DeviceFilter {
+            commune: Some("24118".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        by(DeviceFilter {
+            reason: Some("cpu-windows11".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        by(DeviceFilter {
+            category: Some(crate::policy::Category::Laptop),
+            ..Default::default()
+        }),
+        0
+    );
+    let summary = store.flag_summary().expect("summary");
+    assert_eq!(summary.total.replace, 2);
+    assert_eq!(summary.communes.len(), 2);
+    assert_eq!(summary.communes[0].commune.as_deref(), Some("24118"));
+    assert_eq!(summary.communes[1].commune, None);
+
+    // A device that does not exist has no register entry to take.
+    assert!(
+        store
+            .put_asset(&kiemke_shared::DeviceId::generate(), AssetRecord::default())
+            .expect("put")
+            .is_none()
+    );
+}
