@@ -62,6 +62,8 @@ impl IngestOutcome {
             device_id,
             status,
             received_at,
+            // When to ask for an on-demand test is the policy's decision.
+            run_speed_test: false,
         }
     }
 }
