@@ -1,4 +1,5 @@
-//! The command line: `inventory`, `report`, `run`, `status`. Messages are in
+//! The command line: `inventory`, `report`, `run`, `status`, `probe ping`,
+//! `probe speed`. Messages are in
 //! Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is given.
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use crate::config::{self, AgentConfig, Overrides};
 use crate::daemon::{self, Schedule};
 use crate::deliver::{self, Client, DrainSummary};
 use crate::spool::Spool;
-use crate::{collect, state, summary, telemetry};
+use crate::{collect, probe, state, summary, telemetry};
 
 /// Kiểm kê: tác tử kiểm kê thiết bị CNTT và đường truyền của máy tính này.
 #[derive(Debug, Parser)]
@@ -62,6 +63,67 @@ pub enum Command {
     },
     /// Cho biết mã tác tử và số báo cáo đang chờ gửi.
     Status,
+    /// Đo chất lượng đường truyền: độ trễ, mất gói, tốc độ.
+    Probe {
+        #[command(subcommand)]
+        probe: ProbeCommand,
+    },
+}
+
+/// `kiemke-agent probe ...`
+#[derive(Debug, Subcommand)]
+pub enum ProbeCommand {
+    /// Đo độ trễ, độ dao động (jitter) và tỷ lệ mất gói tới một địa chỉ
+    /// (ICMP; nếu hệ điều hành không cho phép thì đo bằng kết nối TCP).
+    Ping {
+        /// Tên máy, địa chỉ IP hoặc URL, ví dụ 192.168.1.1, dns.google, https://dichvucong.gov.vn
+        target: String,
+        /// Số gói gửi (1–10000, mặc định 20).
+        #[arg(long, default_value_t = probe::defaults::COUNT)]
+        count: u32,
+        /// Khoảng cách giữa hai gói, mili giây (10–60000, mặc định 200).
+        #[arg(long, default_value_t = 200)]
+        interval_ms: u64,
+        /// Chờ phản hồi tối đa, mili giây (10–60000, mặc định 1000).
+        #[arg(long, default_value_t = 1000)]
+        timeout_ms: u64,
+        /// Cách đo: auto (ICMP, không được thì TCP), icmp, tcp, http.
+        #[arg(long, default_value = "auto")]
+        method: probe::MethodChoice,
+        /// Cổng TCP khi đo bằng kết nối TCP (mặc định: cổng của URL, hoặc 443).
+        #[arg(long)]
+        port: Option<u16>,
+        /// In dạng JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Đo tốc độ tải xuống rồi tải lên tới máy chủ (nhiều luồng TCP song song).
+    Speed {
+        /// Máy chủ đo: máy chủ Kiểm kê hoặc máy chủ LibreSpeed, ví dụ http://10.0.0.5:8080
+        #[arg(long, env = "KIEMKE_SERVER", value_name = "URL")]
+        server: Option<String>,
+        /// Số luồng cho cả hai chiều (mặc định 6 tải xuống, 4 tải lên).
+        #[arg(long, value_name = "N")]
+        streams: Option<u32>,
+        /// Số luồng tải xuống.
+        #[arg(long, value_name = "N")]
+        streams_down: Option<u32>,
+        /// Số luồng tải lên.
+        #[arg(long, value_name = "N")]
+        streams_up: Option<u32>,
+        /// Thời gian đo mỗi chiều, giây (4–60, mặc định 10; 2 giây đầu để khởi động).
+        #[arg(long, value_name = "S", default_value_t = 10)]
+        duration: u64,
+        /// Máy chủ là LibreSpeed (mặc định: tự nhận biết).
+        #[arg(long)]
+        librespeed: bool,
+        /// Mức tốc độ yêu cầu, Mbps (mặc định 100; TTPVHCC: 200).
+        #[arg(long, value_name = "MBPS", default_value_t = probe::speed::defaults::TARGET_MBPS)]
+        target_mbps: f64,
+        /// In dạng JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point of the `kiemke-agent` binary.
@@ -125,6 +187,98 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init("error");
             let config = config::load(&overrides)?;
             status_command(&config)
+        }
+        Command::Probe { probe } => {
+            telemetry::init("error");
+            probe_command(probe, overrides).await
+        }
+    }
+}
+
+async fn probe_command(
+    command: ProbeCommand,
+    mut overrides: Overrides,
+) -> anyhow::Result<ExitCode> {
+    let lang = overrides.lang.unwrap_or_default();
+    match command {
+        ProbeCommand::Ping {
+            target,
+            count,
+            interval_ms,
+            timeout_ms,
+            method,
+            port,
+            json,
+        } => {
+            let options = probe::PingOptions {
+                count,
+                interval: Duration::from_millis(interval_ms),
+                timeout: Duration::from_millis(timeout_ms),
+                method,
+                port,
+                role: None,
+            };
+            let result = probe::run_ping(&target, &options)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print!("{}", probe::render::ping(&result, lang));
+            }
+            // Like ping(8): failure when nothing answered.
+            Ok(if result.received > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ProbeCommand::Speed {
+            server,
+            streams,
+            streams_down,
+            streams_up,
+            duration,
+            librespeed,
+            target_mbps,
+            json,
+        } => {
+            overrides.server = server;
+            let config = config::load(&overrides)?;
+            let lang = config.lang;
+            let server = config.server.clone().with_context(|| {
+                lang.pick(
+                    "chưa có địa chỉ máy chủ đo (--server URL)",
+                    "no test server address (--server URL)",
+                )
+                .to_owned()
+            })?;
+            let mut options = probe::speed::SpeedOptions::new(server);
+            options.streams_down = streams_down.or(streams).unwrap_or(options.streams_down);
+            options.streams_up = streams_up.or(streams).unwrap_or(options.streams_up);
+            options.duration = Duration::from_secs(duration);
+            options.target_mbps = target_mbps;
+            options.api = librespeed.then_some(kiemke_shared::probes::SpeedApi::Librespeed);
+            options.agent_id = state::read_agent_id(&config.data_dir);
+            options.trigger = Some(kiemke_shared::probes::SpeedTrigger::Manual);
+            if !json {
+                eprintln!(
+                    "{}",
+                    lang.pick(
+                        "Đang đo tốc độ (tải xuống rồi tải lên), vui lòng chờ...",
+                        "Measuring (download, then upload), please wait..."
+                    )
+                );
+            }
+            let result = probe::speed::run(&options)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print!("{}", probe::render::speed(&result, lang));
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
