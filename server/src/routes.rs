@@ -6,12 +6,14 @@
 //! request timeout (503 `unavailable` with a JSON body), a concurrency limit
 //! shared by all routes (excess requests wait, within the timeout), response
 //! compression, and catch-panic as a last resort (500 with a JSON body).
+//! The throughput test routes ([`speedtest`]) are the exception: see there.
 
 pub mod devices;
 pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod speedtest;
 
 use std::any::Any;
 use std::future::Future;
@@ -77,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
+        // Throughput tests bring their own layers: no timeout, no
+        // compression, no shared concurrency slots (see `speedtest`).
+        .merge(speedtest::routes())
         .with_state(state)
 }
 
@@ -87,7 +92,9 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer address: throughput tests are limited per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("the HTTP server stopped with an error")
@@ -98,7 +105,7 @@ async fn no_route(lang::RequestLang(lang): lang::RequestLang, uri: Uri) -> AppEr
     AppError::new(lang, Failure::NoRoute(path))
 }
 
-async fn method_not_allowed(
+pub(crate) async fn method_not_allowed(
     lang::RequestLang(lang): lang::RequestLang,
     method: Method,
     uri: Uri,
@@ -115,7 +122,7 @@ async fn method_not_allowed(
 
 /// A handler panicked: a bug. The request gets a generic 500 (in the default
 /// language: the request is gone), the panic message goes to the log.
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()
         .map(String::as_str)

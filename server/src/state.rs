@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::config::ServerConfig;
+use crate::routes::speedtest::SpeedTest;
 use crate::store::Store;
 
 /// The application state, cloned into each request (every field is a handle).
@@ -14,13 +15,17 @@ pub struct AppState {
     pub store: Store,
     /// Limits and the default language, read-only while the server runs.
     pub config: Arc<ServerConfig>,
+    /// Throughput tests: the per-client limiter and the random data served.
+    pub speedtest: Arc<SpeedTest>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
+        let speedtest = Arc::new(SpeedTest::new(config.speedtest_limits()));
         AppState {
             store,
             config: Arc::new(config),
+            speedtest,
         }
     }
 }

@@ -58,6 +58,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// The server is overloaded or shutting down: retry later.
     Unavailable,
+    /// A limit per client was reached (throughput tests per hour, bytes per
+    /// test): retry after the `Retry-After` header's seconds.
+    RateLimited,
     Internal,
 }
 
@@ -67,7 +70,10 @@ impl ErrorCode {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::Unauthorized
+            ErrorCode::Unavailable
+                | ErrorCode::Internal
+                | ErrorCode::Unauthorized
+                | ErrorCode::RateLimited
         )
     }
 }

@@ -7,3 +7,4 @@ mod identity;
 mod ingest;
 mod pages;
 mod serve;
+mod speedtest;
