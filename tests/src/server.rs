@@ -29,14 +29,27 @@ impl ServerProcess {
     /// Like [`ServerProcess::start`] on a chosen address (to come back on the
     /// port agents already know).
     pub fn start_on(binary: &Path, data_dir: &Path, listen: &str) -> anyhow::Result<ServerProcess> {
+        Self::start_with(Command::new(binary), data_dir, listen)
+    }
+
+    /// Like [`ServerProcess::start_on`] with a prepared command whose
+    /// program is the server binary, e.g. `ip netns exec NS <binary>` from
+    /// [`crate::netns::ShapedLink::command_in`]. (The [`ServerProcess::http`]
+    /// client runs in this process's namespace: it may not reach a server in
+    /// another one.)
+    pub fn start_with(
+        mut command: Command,
+        data_dir: &Path,
+        listen: &str,
+    ) -> anyhow::Result<ServerProcess> {
         let log = std::env::var_os("TEST_LOG").is_some();
-        let mut child = Command::new(binary)
+        let mut child = command
             .args(["serve", "--listen", listen, "--data"])
             .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
             .spawn()
-            .with_context(|| format!("Failed to start {}", binary.display()))?;
+            .with_context(|| format!("Failed to start {command:?}"))?;
         let stdout = child.stdout.take().context("no stdout")?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
