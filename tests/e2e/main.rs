@@ -6,6 +6,7 @@ mod daemon;
 mod identity;
 mod ingest;
 mod protocol_doc;
+mod shaped;
 mod spool;
 
 /// Paths of the real binaries, built by cargo for this crate.

@@ -155,16 +155,7 @@ impl ShapedLink {
         for ns in [&link.client_ns, &link.server_ns] {
             run(Command::new("ip").args(["netns", "add", ns]))?;
         }
-        let range = if spec.unprivileged_icmp {
-            "0 2147483647"
-        } else {
-            "1 0"
-        };
-        run(link.command_in(Side::Client, "sysctl").args([
-            "-q",
-            "-w",
-            &format!("net.ipv4.ping_group_range={range}"),
-        ]))?;
+        link.set_unprivileged_icmp(spec.unprivileged_icmp)?;
         link.start_wire()?;
         if let (Some(rate), RateShaper::Tbf) = (spec.rate_mbit, spec.shaper) {
             for side in [Side::Client, Side::Server] {
@@ -188,6 +179,43 @@ impl ShapedLink {
             Side::Client => self.client_addr,
             Side::Server => self.server_addr,
         }
+    }
+
+    /// Opens (every group) or closes ("1 0", a new namespace's default)
+    /// `net.ipv4.ping_group_range` in the client namespace: open, any user
+    /// there may use ICMP datagram sockets, root included; closed, root
+    /// falls back to raw sockets and other users have no ICMP at all.
+    pub fn set_unprivileged_icmp(&mut self, open: bool) -> anyhow::Result<()> {
+        let range = if open { "0 2147483647" } else { "1 0" };
+        run(self.command_in(Side::Client, "sysctl").args([
+            "-q",
+            "-w",
+            &format!("net.ipv4.ping_group_range={range}"),
+        ]))?;
+        self.spec.unprivileged_icmp = open;
+        Ok(())
+    }
+
+    /// One ICMP counter of one end's namespace (`/proc/net/snmp`), e.g.
+    /// `InEchos` on the server: how many echo requests the wire delivered,
+    /// the truth a ping's loss figure is checked against.
+    pub fn icmp_counter(&self, side: Side, name: &str) -> anyhow::Result<u64> {
+        let output = self
+            .command_in(side, "cat")
+            .arg("/proc/net/snmp")
+            .output()
+            .context("Failed to read /proc/net/snmp")?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut icmp = text.lines().filter(|l| l.starts_with("Icmp:"));
+        let (Some(names), Some(values)) = (icmp.next(), icmp.next()) else {
+            bail!("no Icmp lines in /proc/net/snmp");
+        };
+        names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .with_context(|| format!("no ICMP counter {name}"))
     }
 
     /// `ip netns exec <ns> <program>`: add arguments, then run or spawn.
