@@ -5,6 +5,7 @@ mod cli;
 mod daemon;
 mod identity;
 mod ingest;
+mod librespeed;
 mod protocol_doc;
 mod shaped;
 mod spool;

@@ -34,7 +34,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// One shaped test at a time; a failed (panicked) test does not block the
 /// others.
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
