@@ -5,6 +5,7 @@ mod cli;
 mod daemon;
 mod identity;
 mod ingest;
+mod probe;
 mod protocol_doc;
 mod spool;
 

@@ -29,10 +29,22 @@ impl ServerProcess {
     /// Like [`ServerProcess::start`] on a chosen address (to come back on the
     /// port agents already know).
     pub fn start_on(binary: &Path, data_dir: &Path, listen: &str) -> anyhow::Result<ServerProcess> {
+        Self::start_with_args(binary, data_dir, listen, &[])
+    }
+
+    /// Like [`ServerProcess::start_on`] with more `serve` flags (e.g. the
+    /// throughput test limits).
+    pub fn start_with_args(
+        binary: &Path,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
         let log = std::env::var_os("TEST_LOG").is_some();
         let mut child = Command::new(binary)
             .args(["serve", "--listen", listen, "--data"])
             .arg(data_dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
             .spawn()
