@@ -379,16 +379,66 @@ async fn run_command(config: AgentConfig) -> anyhow::Result<ExitCode> {
         retry_max: config.retry_max,
     };
     tracing::info!(%agent_id, %server, interval = ?config.interval, "tác tử Kiểm kê bắt đầu chạy / agent started");
+    let probes = config
+        .probes
+        .enabled
+        .then(|| probe_scheduler(&config, &server, agent_id, spool.clone()));
     daemon::run(
         agent_id,
         spool,
         client,
         schedule,
         collect::collect_inventory,
+        probes,
         shutdown_signal(),
     )
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon's probes, from the configuration.
+fn probe_scheduler(
+    config: &AgentConfig,
+    server: &reqwest::Url,
+    agent_id: kiemke_shared::AgentId,
+    spool: Spool,
+) -> daemon::probes::ProbeScheduler<daemon::probes::RealProber> {
+    use daemon::probes::{ProbePlan, ProbeScheduler, RealProber, SpeedPlan};
+    let p = &config.probes;
+    let mut speed = probe::speed::SpeedOptions::new(
+        p.speed_test_server
+            .clone()
+            .unwrap_or_else(|| server.clone()),
+    );
+    speed.duration = p.speed_test_duration;
+    speed.streams_down = p.speed_test_streams_down;
+    speed.streams_up = p.speed_test_streams_up;
+    speed.target_mbps = p.line_target_mbps;
+    let plan = ProbePlan {
+        ping_interval: p.interval,
+        ping: probe::PingOptions {
+            count: p.count,
+            ..probe::PingOptions::default()
+        },
+        gateway: p.gateway,
+        server: Some(server.clone()),
+        targets: p.targets.clone(),
+        batch_interval: p.report_interval,
+        speed: Some(SpeedPlan {
+            per_day: p.speed_tests_per_day,
+            office_hours: p.office_hours,
+            options: speed,
+        }),
+    };
+    ProbeScheduler {
+        plan,
+        prober: std::sync::Arc::new(RealProber),
+        outbox: spool,
+        agent_id,
+        clock: daemon::probes::system_clock(),
+        deliver: Default::default(),
+        on_demand: Default::default(),
+    }
 }
 
 fn status_command(config: &AgentConfig) -> anyhow::Result<ExitCode> {

@@ -6,7 +6,9 @@
 //! - `devices`: device id → [`DeviceRecord`] (JSON);
 //! - `device_reports`: device id ++ received time (big-endian µs) ++ report
 //!   id → `()`: each device's history, in time order;
-//! - `identity`: identity key string → device id (see [`identity`]);
+//! - `identity`: identity key string → device id (see [`identity`]), and
+//!   `reporter:{agent id}` → the device that agent last reported for, which
+//!   attributes reports without an inventory (batched probe results);
 //! - `meta`: `schema_version`.
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never

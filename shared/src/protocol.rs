@@ -33,6 +33,10 @@ pub const SPEEDTEST_PATH: &str = "/api/v1/speedtest";
 /// office share one NAT address).
 pub const AGENT_HEADER: &str = "x-kiemke-agent";
 
+/// Request header naming one throughput test (a fresh UUID per test): the
+/// server counts a new id from the same agent as a new test.
+pub const TEST_HEADER: &str = "x-kiemke-test";
+
 /// Request header carrying the protocol version the agent speaks; the body's
 /// `protocol_version` is authoritative, the header lets proxies and logs see it.
 pub const PROTOCOL_HEADER: &str = "x-kiemke-protocol";

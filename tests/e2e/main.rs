@@ -6,6 +6,7 @@ mod daemon;
 mod identity;
 mod ingest;
 mod librespeed;
+mod probe;
 mod protocol_doc;
 mod shaped;
 mod spool;

@@ -29,7 +29,18 @@ impl ServerProcess {
     /// Like [`ServerProcess::start`] on a chosen address (to come back on the
     /// port agents already know).
     pub fn start_on(binary: &Path, data_dir: &Path, listen: &str) -> anyhow::Result<ServerProcess> {
-        Self::start_with(Command::new(binary), data_dir, listen)
+        Self::start_with_args(binary, data_dir, listen, &[])
+    }
+
+    /// Like [`ServerProcess::start_on`] with more `serve` flags (e.g. the
+    /// throughput test limits).
+    pub fn start_with_args(
+        binary: &Path,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
+        Self::spawn(Command::new(binary), data_dir, listen, extra)
     }
 
     /// Like [`ServerProcess::start_on`] with a prepared command whose
@@ -38,14 +49,24 @@ impl ServerProcess {
     /// client runs in this process's namespace: it may not reach a server in
     /// another one.)
     pub fn start_with(
+        command: Command,
+        data_dir: &Path,
+        listen: &str,
+    ) -> anyhow::Result<ServerProcess> {
+        Self::spawn(command, data_dir, listen, &[])
+    }
+
+    fn spawn(
         mut command: Command,
         data_dir: &Path,
         listen: &str,
+        extra: &[&str],
     ) -> anyhow::Result<ServerProcess> {
         let log = std::env::var_os("TEST_LOG").is_some();
         let mut child = command
             .args(["serve", "--listen", listen, "--data"])
             .arg(data_dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
             .spawn()

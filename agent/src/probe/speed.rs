@@ -177,9 +177,15 @@ pub async fn run(options: &SpeedOptions) -> Result<SpeedResult, ProbeError> {
 
     let mut loaded = Vec::new();
     let iface = link.interface.as_deref();
+    // One id for both directions: the server counts them as one test.
+    let tester = transfer::Tester {
+        agent: options.agent_id,
+        test: uuid::Uuid::new_v4(),
+    };
     let down = direction(
         Way::Down,
         options,
+        tester,
         &endpoints,
         &payload,
         &mut prober,
@@ -190,6 +196,7 @@ pub async fn run(options: &SpeedOptions) -> Result<SpeedResult, ProbeError> {
     let up = direction(
         Way::Up,
         options,
+        tester,
         &endpoints,
         &payload,
         &mut prober,
@@ -245,6 +252,7 @@ pub async fn run(options: &SpeedOptions) -> Result<SpeedResult, ProbeError> {
 async fn direction(
     way: Way,
     options: &SpeedOptions,
+    tester: transfer::Tester,
     endpoints: &Endpoints,
     payload: &bytes::Bytes,
     prober: &mut Option<latency::Prober>,
@@ -264,7 +272,7 @@ async fn direction(
         let client = transfer::stream_client()?;
         let start_at = start + defaults::STAGGER * i;
         let meter = meter.clone();
-        let agent = options.agent_id;
+        let agent = tester;
         match way {
             Way::Down => {
                 let url = endpoints.download.clone();

@@ -36,7 +36,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use http_body::{Frame, SizeHint};
 use kiemke_shared::AgentId;
-use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH};
+use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH, TEST_HEADER};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -104,10 +104,12 @@ pub fn routes() -> Router<AppState> {
         .layer(layers)
 }
 
-/// Who is testing: the agent id it names, else its address.
+/// Who is testing: the agent id it names, else its address; and which of
+/// its tests this request belongs to, when it says.
 pub struct TestClient {
     pub key: ClientKey,
     pub ip: Option<IpAddr>,
+    pub test: Option<uuid::Uuid>,
 }
 
 impl FromRequestParts<AppState> for TestClient {
@@ -128,7 +130,12 @@ impl FromRequestParts<AppState> for TestClient {
             (None, Some(ip)) => ClientKey::Ip(ip),
             (None, None) => ClientKey::Unknown,
         };
-        Ok(TestClient { key, ip })
+        let test = parts
+            .headers
+            .get(TEST_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        Ok(TestClient { key, ip, test })
     }
 }
 
@@ -189,7 +196,11 @@ async fn garbage(
     client: TestClient,
     uri: Uri,
 ) -> Response {
-    let session = match state.speedtest.limiter.admit(client.key, Instant::now()) {
+    let session = match state
+        .speedtest
+        .limiter
+        .admit(client.key, client.test, Instant::now())
+    {
         Ok(s) => s,
         Err(r) => return refused(lang, r),
     };
@@ -267,7 +278,11 @@ async fn empty_get(
     RequestLang(lang): RequestLang,
     client: TestClient,
 ) -> Response {
-    match state.speedtest.limiter.admit(client.key, Instant::now()) {
+    match state
+        .speedtest
+        .limiter
+        .admit(client.key, client.test, Instant::now())
+    {
         Ok(_) => respond(StatusCode::OK, Body::empty()),
         Err(r) => refused(lang, r),
     }
@@ -280,7 +295,11 @@ async fn empty_post(
     client: TestClient,
     mut body: Body,
 ) -> Response {
-    let session = match state.speedtest.limiter.admit(client.key, Instant::now()) {
+    let session = match state
+        .speedtest
+        .limiter
+        .admit(client.key, client.test, Instant::now())
+    {
         Ok(s) => s,
         Err(r) => return refused(lang, r),
     };
@@ -294,7 +313,7 @@ async fn empty_post(
         };
         if !session.spend(data.len() as u64, Instant::now()) {
             let now = Instant::now();
-            let refusal = match state.speedtest.limiter.admit(client.key, now) {
+            let refusal = match state.speedtest.limiter.admit(client.key, client.test, now) {
                 Err(r) => r,
                 // The session just ended by time and a new one could start:
                 // still, this request belonged to the one that ended.

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use kiemke_shared::AgentId;
 use kiemke_shared::probes::SpeedApi;
-use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH};
+use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH, TEST_HEADER};
 use reqwest::{StatusCode, Url, header};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
@@ -93,14 +93,20 @@ pub fn stream_client() -> Result<reqwest::Client, ProbeError> {
         .map_err(|e| ProbeError::Network(e.to_string()))
 }
 
-fn common_headers(
-    request: reqwest::RequestBuilder,
-    agent: Option<AgentId>,
-) -> reqwest::RequestBuilder {
+/// Who is testing, for the server's limits: the agent id (if installed)
+/// and this test's id.
+#[derive(Debug, Clone, Copy)]
+pub struct Tester {
+    pub agent: Option<AgentId>,
+    pub test: uuid::Uuid,
+}
+
+fn common_headers(request: reqwest::RequestBuilder, tester: Tester) -> reqwest::RequestBuilder {
     let request = request
         .header(header::ACCEPT_ENCODING, "identity")
-        .header(header::CACHE_CONTROL, "no-store");
-    match agent {
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(TEST_HEADER, tester.test.to_string());
+    match tester.agent {
         Some(id) => request.header(AGENT_HEADER, id.to_string()),
         None => request,
     }
@@ -123,7 +129,7 @@ async fn refused(meter: &Meter, response: reqwest::Response) {
 pub async fn download(
     client: reqwest::Client,
     url: Url,
-    agent: Option<AgentId>,
+    agent: Tester,
     meter: Arc<Meter>,
     start_at: Instant,
     deadline: Instant,
@@ -167,7 +173,7 @@ pub async fn upload(
     client: reqwest::Client,
     url: Url,
     api: SpeedApi,
-    agent: Option<AgentId>,
+    agent: Tester,
     meter: Arc<Meter>,
     data: Bytes,
     start_at: Instant,
@@ -288,6 +294,89 @@ mod tests {
             e.download.as_str(),
             "https://tinh.example.vn/kiemke/api/v1/speedtest/garbage"
         );
+    }
+
+    /// A bare HTTP/1.1 server that records each connection's peer and
+    /// request head, and streams zeros until the client hangs up.
+    async fn recording_server() -> (
+        Url,
+        Arc<std::sync::Mutex<Vec<(std::net::SocketAddr, String)>>>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url: Url = format!("http://{}/garbage", listener.local_addr().expect("addr"))
+            .parse()
+            .expect("url");
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, peer)) = listener.accept().await {
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    if let Ok(mut r) = record.lock() {
+                        r.push((peer, String::from_utf8_lossy(&head).into_owned()));
+                    }
+                    let header = "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n";
+                    if stream.write_all(header.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let zeros = vec![0u8; 64 << 10];
+                    while stream.write_all(&zeros).await.is_ok() {}
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn each_stream_is_its_own_http1_connection() {
+        let (url, seen) = recording_server().await;
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(500);
+        let meter = Arc::new(Meter::new(start.into_std(), Duration::from_millis(500)));
+        let tester = Tester {
+            agent: None,
+            test: uuid::Uuid::new_v4(),
+        };
+        let mut streams = tokio::task::JoinSet::new();
+        for _ in 0..3 {
+            let client = stream_client().expect("client");
+            streams.spawn(download(
+                client,
+                url.clone(),
+                tester,
+                meter.clone(),
+                start,
+                deadline,
+            ));
+        }
+        while streams.join_next().await.is_some() {}
+
+        let seen = seen.lock().expect("lock").clone();
+        let ports: std::collections::BTreeSet<u16> = seen.iter().map(|(p, _)| p.port()).collect();
+        assert_eq!(seen.len(), 3, "one connection per stream: {seen:?}");
+        assert_eq!(ports.len(), 3);
+        for (_, head) in &seen {
+            let lower = head.to_ascii_lowercase();
+            assert!(lower.starts_with("get /garbage?r="), "{head}");
+            assert!(
+                lower.contains("ckSize=1024 http/1.1".to_ascii_lowercase().as_str()),
+                "{head}"
+            );
+            assert!(lower.contains("accept-encoding: identity"), "{head}");
+            assert!(lower.contains("x-kiemke-test: "), "{head}");
+        }
+        assert!(meter.total() > 0);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! A *test* is a session per client (the agent id it names, else its IP
 //! address): the first `garbage`/`empty` request starts one, and every
 //! request from that client until it ends belongs to it (LibreSpeed's ping,
-//! download and upload phases, or our agent's download then upload). A
-//! session ends `max_seconds` after it started. Limits:
+//! download and upload phases). A session ends `max_seconds` after it
+//! started. Our agent also names each test (a fresh id per test, header
+//! `x-kiemke-test`): a request with another test id than the current
+//! session's starts a new test, so back-to-back tests count as two. Limits:
 //! - at most `tests_per_hour` sessions per client in any hour;
 //! - at most `max_bytes` moved (both directions) and `max_seconds` per
 //!   session: streams are cut when either is reached;
@@ -20,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kiemke_shared::AgentId;
+use uuid::Uuid;
 
 const HOUR: Duration = Duration::from_secs(3600);
 /// Clients remembered at most; the oldest idle ones are forgotten first.
@@ -46,6 +49,8 @@ pub struct Limits {
 /// One test in progress.
 #[derive(Debug)]
 pub struct Session {
+    /// The test id the client gave, if any.
+    test: Option<Uuid>,
     until: Instant,
     max_bytes: u64,
     bytes: AtomicU64,
@@ -118,16 +123,25 @@ impl Limiter {
         self.limits
     }
 
-    /// The session a request of `key` at `now` belongs to, starting one if
-    /// allowed.
-    pub fn admit(&self, key: ClientKey, now: Instant) -> Result<Arc<Session>, Refusal> {
+    /// The session a request of `key` (naming `test`, if it does) at `now`
+    /// belongs to, starting one if allowed.
+    pub fn admit(
+        &self,
+        key: ClientKey,
+        test: Option<Uuid>,
+        now: Instant,
+    ) -> Result<Arc<Session>, Refusal> {
         let mut clients = self
             .clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let session_length = Duration::from_secs(self.limits.max_seconds);
         if let Some(client) = clients.get(&key) {
-            if let Some(current) = &client.current {
+            if let Some(current) = client
+                .current
+                .as_ref()
+                .filter(|c| test.is_none() || c.test == test)
+            {
                 if current.is_live(now) {
                     return Ok(current.clone());
                 }
@@ -138,9 +152,10 @@ impl Limiter {
                 }
             }
         }
+        // A client's own session about to be replaced does not count.
         let running = clients
-            .values()
-            .filter(|c| c.current.as_ref().is_some_and(|s| now < s.until))
+            .iter()
+            .filter(|(k, c)| **k != key && c.current.as_ref().is_some_and(|s| now < s.until))
             .count();
         if running >= self.limits.max_concurrent {
             let soonest = clients
@@ -173,6 +188,7 @@ impl Limiter {
             });
         }
         let session = Arc::new(Session {
+            test,
             until: now + session_length,
             max_bytes: self.limits.max_bytes,
             bytes: AtomicU64::new(0),
@@ -214,8 +230,10 @@ mod tests {
     fn requests_within_a_session_are_one_test() {
         let l = limiter(1, 10);
         let t0 = Instant::now();
-        let first = l.admit(A, t0).expect("first test");
-        let again = l.admit(A, t0 + Duration::from_secs(30)).expect("same test");
+        let first = l.admit(A, None, t0).expect("first test");
+        let again = l
+            .admit(A, None, t0 + Duration::from_secs(30))
+            .expect("same test");
         assert!(Arc::ptr_eq(&first, &again));
     }
 
@@ -224,10 +242,11 @@ mod tests {
         let l = limiter(2, 10);
         let t0 = Instant::now();
         let minute = Duration::from_secs(61);
-        l.admit(A, t0).expect("1st");
-        l.admit(A, t0 + minute).expect("2nd, after the 1st ended");
+        l.admit(A, None, t0).expect("1st");
+        l.admit(A, None, t0 + minute)
+            .expect("2nd, after the 1st ended");
         let refused = l
-            .admit(A, t0 + minute * 2)
+            .admit(A, None, t0 + minute * 2)
             .expect_err("3rd within the hour");
         assert_eq!(
             refused,
@@ -236,20 +255,20 @@ mod tests {
                 retry_after: HOUR - minute * 2
             }
         );
-        l.admit(B, t0 + minute * 2)
+        l.admit(B, None, t0 + minute * 2)
             .expect("another client has its own quota");
-        l.admit(A, t0 + HOUR).expect("an hour after the 1st");
+        l.admit(A, None, t0 + HOUR).expect("an hour after the 1st");
     }
 
     #[test]
     fn a_session_stops_at_its_byte_cap_and_time() {
         let l = limiter(5, 10);
         let t0 = Instant::now();
-        let s = l.admit(A, t0).expect("test");
+        let s = l.admit(A, None, t0).expect("test");
         assert!(s.spend(600, t0));
         assert!(!s.spend(600, t0), "over 1000 bytes");
         let refused = l
-            .admit(A, t0 + Duration::from_secs(10))
+            .admit(A, None, t0 + Duration::from_secs(10))
             .expect_err("capped");
         assert_eq!(
             refused,
@@ -257,17 +276,37 @@ mod tests {
                 retry_after: Duration::from_secs(50)
             }
         );
-        let s = l.admit(A, t0 + Duration::from_secs(60)).expect("next test");
+        let s = l
+            .admit(A, None, t0 + Duration::from_secs(60))
+            .expect("next test");
         assert!(!s.spend(1, t0 + Duration::from_secs(121)), "past its time");
+    }
+
+    #[test]
+    fn a_new_test_id_is_a_new_test() {
+        let l = limiter(2, 10);
+        let t0 = Instant::now();
+        let (one, two, three) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let first = l.admit(A, Some(one), t0).expect("1st");
+        let same = l.admit(A, Some(one), t0).expect("same id, same test");
+        assert!(Arc::ptr_eq(&first, &same));
+        let second = l.admit(A, Some(two), t0).expect("2nd right after");
+        assert!(!Arc::ptr_eq(&first, &second));
+        // Requests without an id (a LibreSpeed page) join the current test.
+        assert!(Arc::ptr_eq(&second, &l.admit(A, None, t0).expect("joins")));
+        assert!(matches!(
+            l.admit(A, Some(three), t0),
+            Err(Refusal::TooManyTests { .. })
+        ));
     }
 
     #[test]
     fn concurrent_tests_are_capped() {
         let l = limiter(5, 1);
         let t0 = Instant::now();
-        l.admit(A, t0).expect("first");
+        l.admit(A, None, t0).expect("first");
         let busy = l
-            .admit(B, t0 + Duration::from_secs(20))
+            .admit(B, None, t0 + Duration::from_secs(20))
             .expect_err("second at once");
         assert_eq!(
             busy,
@@ -275,7 +314,7 @@ mod tests {
                 retry_after: Duration::from_secs(40)
             }
         );
-        l.admit(B, t0 + Duration::from_secs(60))
+        l.admit(B, None, t0 + Duration::from_secs(60))
             .expect("after the first ended");
     }
 }
