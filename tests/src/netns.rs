@@ -507,7 +507,7 @@ fn kill_stale_wires(ns: &str) {
         };
         let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
         let is_wire = args.iter().any(|a| a.ends_with(b"linkemu.py"));
-        let serves_ns = args.iter().any(|a| *a == ns.as_bytes());
+        let serves_ns = args.contains(&ns.as_bytes());
         if is_wire && serves_ns {
             let _ = Command::new("kill").args(["-9", pid]).status();
         }
