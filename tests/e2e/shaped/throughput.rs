@@ -6,10 +6,13 @@
 
 use kiemke_shared::probes::SpeedResult;
 use kiemke_tests::measure::{self, ServerInNs, ThroughputFigures, ThroughputPlan, agent_json};
-use kiemke_tests::netns::{LinkSpec, LossDir, ShapedLink};
+use kiemke_tests::netns::{LinkSpec, LossDir, RateShaper, ShapedLink};
 use kiemke_tests::stats::diff_pct;
 
 use super::{binaries, serial};
+
+/// TCP payload per Ethernet frame: 1448 of 1514 bytes.
+const GOODPUT_CEILING: f64 = 1448.0 / 1514.0;
 
 /// iperf3 then the agent on a fresh link; figures printed before judging.
 fn measure_and_check(rate_mbit: f64, rtt_ms: f64) -> anyhow::Result<()> {
@@ -28,6 +31,12 @@ fn measure_and_check(rate_mbit: f64, rtt_ms: f64) -> anyhow::Result<()> {
 
 fn assert_close_to_iperf3_and_rate(f: &ThroughputFigures) {
     for (way, agent, iperf) in f.pairs() {
+        if agent > GOODPUT_CEILING * f.rate_mbit * 1.01 {
+            eprintln!(
+                "  note: {way} {agent:.2} Mbit/s is above the link's TCP goodput ceiling {:.2}",
+                GOODPUT_CEILING * f.rate_mbit
+            );
+        }
         assert!(
             diff_pct(agent, iperf.mbps).abs() <= 5.0,
             "{way} at {} Mbit/s: agent {agent:.2} vs iperf3 {:.2} Mbit/s differ by more than 5 %",
@@ -115,5 +124,35 @@ fn one_stream_measures_less_than_many_on_a_lossy_link_needs_root() -> anyhow::Re
             "{way}: one stream {one:.2} Mbit/s is not clearly below {many:.2} Mbit/s with 8"
         );
     }
+    Ok(())
+}
+
+/// A line with a deep queue (linkemu's own pacing queues without bound, like
+/// a bufferbloated modem): uploads counted where they are sent, not where
+/// they arrive, read above what the link can carry. Measured on the current
+/// agent: 52.69 Mbit/s through 50 Mbit/s, +10.2 % over iperf3
+/// (`docs/benchmarks.md`), because `probe/speed/transfer.rs` counts a frame
+/// when hyper takes it. Run it with `--ignored` once uploads are counted at
+/// the receiver.
+#[test]
+#[ignore = "the agent counts upload bytes when it hands them to hyper: +10 % on a deep queue (docs/benchmarks.md)"]
+fn upload_through_a_deep_queue_is_not_overstated_needs_root() -> anyhow::Result<()> {
+    let _one_at_a_time = serial();
+    let rate = 50.0;
+    let link = ShapedLink::new(LinkSpec {
+        delay_ms: 10.0,
+        rate_mbit: Some(rate),
+        shaper: RateShaper::Linkemu,
+        ..LinkSpec::default()
+    })?;
+    let bins = binaries();
+    let figures = measure::throughput(&link, &bins, ThroughputPlan::default())?;
+    eprint!("{}", figures.report(bins.profile()));
+    assert_close_to_iperf3_and_rate(&figures);
+    assert!(
+        figures.agent_up() <= GOODPUT_CEILING * rate * 1.01,
+        "upload {:.2} Mbit/s is more than a {rate} Mbit/s link carries",
+        figures.agent_up()
+    );
     Ok(())
 }
