@@ -6,9 +6,10 @@
 //! two TAP devices, one in each namespace, with delay/jitter/loss applied in
 //! Python. Rate comes from `tbf` on each end by default ([`RateShaper::Tbf`]):
 //! measured on this 2-core machine, it gives the same goodput as linkemu's own
-//! pacing (191 Mbit/s through a 200 Mbit/s link, the 1448/1514 TCP ceiling) for
-//! about 60 % of the wire's CPU, which matters when the wire has to move
-//! 200 Mbit/s in Python next to the test itself (`docs/benchmarks.md`).
+//! pacing (191 Mbit/s through a 200 Mbit/s link, the 1448/1514 TCP ceiling)
+//! with the wire using 27 % of a core instead of 66 %, which matters when it
+//! has to move 200 Mbit/s in Python next to the test itself, and a bounded
+//! queue like a real line's (`docs/benchmarks.md`).
 //!
 //! ```text
 //!   client namespace (a)                     server namespace (b)
