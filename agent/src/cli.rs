@@ -1,6 +1,6 @@
-//! The command line: `enroll`, `inventory`, `report`, `run`, `status`.
-//! Messages are in Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is
-//! given.
+//! The command line: `enroll`, `inventory`, `report`, `run`, `status`,
+//! `probe ping`, `probe speed`. Messages are in Vietnamese unless `--lang
+//! en` (or `KIEMKE_LANG=en`) is given.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +16,7 @@ use crate::deliver::{self, Client, Connection, DrainSummary};
 use crate::enrollment::{self, EnrollOptions, Enrollment};
 use crate::spool::Spool;
 use crate::tls::{self, ServerTrust};
-use crate::{collect, state, summary, telemetry};
+use crate::{collect, probe, state, summary, telemetry};
 
 /// Kiểm kê: tác tử kiểm kê thiết bị CNTT và đường truyền của máy tính này.
 #[derive(Debug, Parser)]
@@ -94,6 +94,67 @@ pub enum Command {
     },
     /// Cho biết mã tác tử, trạng thái đăng ký và số báo cáo đang chờ gửi.
     Status,
+    /// Đo chất lượng đường truyền: độ trễ, mất gói, tốc độ.
+    Probe {
+        #[command(subcommand)]
+        probe: ProbeCommand,
+    },
+}
+
+/// `kiemke-agent probe ...`
+#[derive(Debug, Subcommand)]
+pub enum ProbeCommand {
+    /// Đo độ trễ, độ dao động (jitter) và tỷ lệ mất gói tới một địa chỉ
+    /// (ICMP; nếu hệ điều hành không cho phép thì đo bằng kết nối TCP).
+    Ping {
+        /// Tên máy, địa chỉ IP hoặc URL, ví dụ 192.168.1.1, dns.google, https://dichvucong.gov.vn
+        target: String,
+        /// Số gói gửi (1–10000, mặc định 20).
+        #[arg(long, default_value_t = probe::defaults::COUNT)]
+        count: u32,
+        /// Khoảng cách giữa hai gói, mili giây (10–60000, mặc định 200).
+        #[arg(long, default_value_t = 200)]
+        interval_ms: u64,
+        /// Chờ phản hồi tối đa, mili giây (10–60000, mặc định 1000).
+        #[arg(long, default_value_t = 1000)]
+        timeout_ms: u64,
+        /// Cách đo: auto (ICMP, không được thì TCP), icmp, tcp, http.
+        #[arg(long, default_value = "auto")]
+        method: probe::MethodChoice,
+        /// Cổng TCP khi đo bằng kết nối TCP (mặc định: cổng của URL, hoặc 443).
+        #[arg(long)]
+        port: Option<u16>,
+        /// In dạng JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Đo tốc độ tải xuống rồi tải lên tới máy chủ (nhiều luồng TCP song song).
+    Speed {
+        /// Máy chủ đo: máy chủ Kiểm kê hoặc máy chủ LibreSpeed, ví dụ http://10.0.0.5:8080
+        #[arg(long, env = "KIEMKE_SERVER", value_name = "URL")]
+        server: Option<String>,
+        /// Số luồng cho cả hai chiều (mặc định 6 tải xuống, 4 tải lên).
+        #[arg(long, value_name = "N")]
+        streams: Option<u32>,
+        /// Số luồng tải xuống.
+        #[arg(long, value_name = "N")]
+        streams_down: Option<u32>,
+        /// Số luồng tải lên.
+        #[arg(long, value_name = "N")]
+        streams_up: Option<u32>,
+        /// Thời gian đo mỗi chiều, giây (4–60, mặc định 10; 2 giây đầu để khởi động).
+        #[arg(long, value_name = "S", default_value_t = 10)]
+        duration: u64,
+        /// Máy chủ là LibreSpeed (mặc định: tự nhận biết).
+        #[arg(long)]
+        librespeed: bool,
+        /// Mức tốc độ yêu cầu, Mbps (mặc định 100; TTPVHCC: 200).
+        #[arg(long, value_name = "MBPS", default_value_t = probe::speed::defaults::TARGET_MBPS)]
+        target_mbps: f64,
+        /// In dạng JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point of the `kiemke-agent` binary.
@@ -178,6 +239,98 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = config::load(&overrides)?;
             status_command(&config)
         }
+        Command::Probe { probe } => {
+            telemetry::init("error");
+            probe_command(probe, overrides).await
+        }
+    }
+}
+
+async fn probe_command(
+    command: ProbeCommand,
+    mut overrides: Overrides,
+) -> anyhow::Result<ExitCode> {
+    let lang = overrides.lang.unwrap_or_default();
+    match command {
+        ProbeCommand::Ping {
+            target,
+            count,
+            interval_ms,
+            timeout_ms,
+            method,
+            port,
+            json,
+        } => {
+            let options = probe::PingOptions {
+                count,
+                interval: Duration::from_millis(interval_ms),
+                timeout: Duration::from_millis(timeout_ms),
+                method,
+                port,
+                role: None,
+            };
+            let result = probe::run_ping(&target, &options)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print!("{}", probe::render::ping(&result, lang));
+            }
+            // Like ping(8): failure when nothing answered.
+            Ok(if result.received > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ProbeCommand::Speed {
+            server,
+            streams,
+            streams_down,
+            streams_up,
+            duration,
+            librespeed,
+            target_mbps,
+            json,
+        } => {
+            overrides.server = server;
+            let config = config::load(&overrides)?;
+            let lang = config.lang;
+            let server = config.server.clone().with_context(|| {
+                lang.pick(
+                    "chưa có địa chỉ máy chủ đo (--server URL)",
+                    "no test server address (--server URL)",
+                )
+                .to_owned()
+            })?;
+            let mut options = probe::speed::SpeedOptions::new(server);
+            options.streams_down = streams_down.or(streams).unwrap_or(options.streams_down);
+            options.streams_up = streams_up.or(streams).unwrap_or(options.streams_up);
+            options.duration = Duration::from_secs(duration);
+            options.target_mbps = target_mbps;
+            options.api = librespeed.then_some(kiemke_shared::probes::SpeedApi::Librespeed);
+            options.agent_id = state::read_agent_id(&config.data_dir);
+            options.trigger = Some(kiemke_shared::probes::SpeedTrigger::Manual);
+            if !json {
+                eprintln!(
+                    "{}",
+                    lang.pick(
+                        "Đang đo tốc độ (tải xuống rồi tải lên), vui lòng chờ...",
+                        "Measuring (download, then upload), please wait..."
+                    )
+                );
+            }
+            let result = probe::speed::run(&options)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print!("{}", probe::render::speed(&result, lang));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -261,16 +414,66 @@ async fn run_command(config: AgentConfig) -> anyhow::Result<ExitCode> {
         retry_max: config.retry_max,
     };
     tracing::info!(%agent_id, %server, interval = ?config.interval, "tác tử Kiểm kê bắt đầu chạy / agent started");
+    let probes = config
+        .probes
+        .enabled
+        .then(|| probe_scheduler(&config, &server, agent_id, spool.clone()));
     daemon::run(
         agent_id,
         spool,
         client,
         schedule,
         collect::collect_inventory,
+        probes,
         shutdown_signal(),
     )
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon's probes, from the configuration.
+fn probe_scheduler(
+    config: &AgentConfig,
+    server: &reqwest::Url,
+    agent_id: kiemke_shared::AgentId,
+    spool: Spool,
+) -> daemon::probes::ProbeScheduler<daemon::probes::RealProber> {
+    use daemon::probes::{ProbePlan, ProbeScheduler, RealProber, SpeedPlan};
+    let p = &config.probes;
+    let mut speed = probe::speed::SpeedOptions::new(
+        p.speed_test_server
+            .clone()
+            .unwrap_or_else(|| server.clone()),
+    );
+    speed.duration = p.speed_test_duration;
+    speed.streams_down = p.speed_test_streams_down;
+    speed.streams_up = p.speed_test_streams_up;
+    speed.target_mbps = p.line_target_mbps;
+    let plan = ProbePlan {
+        ping_interval: p.interval,
+        ping: probe::PingOptions {
+            count: p.count,
+            ..probe::PingOptions::default()
+        },
+        gateway: p.gateway,
+        server: Some(server.clone()),
+        targets: p.targets.clone(),
+        batch_interval: p.report_interval,
+        speed: Some(SpeedPlan {
+            per_day: p.speed_tests_per_day,
+            office_hours: p.office_hours,
+            options: speed,
+        }),
+    };
+    ProbeScheduler {
+        plan,
+        prober: std::sync::Arc::new(RealProber),
+        outbox: spool,
+        agent_id,
+        clock: daemon::probes::system_clock(),
+        deliver: Default::default(),
+        on_demand: Default::default(),
+    }
 }
 
 fn status_command(config: &AgentConfig) -> anyhow::Result<ExitCode> {

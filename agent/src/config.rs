@@ -32,6 +32,17 @@ pub mod defaults {
     pub const SPOOL_MAX_REPORTS: usize = 1000;
     pub const SPOOL_MAX_BYTES: u64 = 64 << 20;
     pub const CONFIG_FILE_NAME: &str = "kiemke-agent.toml";
+    /// A ping burst every 5 minutes: 288 a day, enough to see an outage of
+    /// a few minutes and the hours when the line is congested.
+    pub const PROBE_INTERVAL: Duration = Duration::from_secs(300);
+    /// Bursts shorter apart would make the probes a load of their own.
+    pub const MIN_PROBE_INTERVAL: Duration = Duration::from_secs(30);
+    /// Probe results go out in one report per hour (see `daemon::probes`).
+    pub const PROBE_REPORT_INTERVAL: Duration = Duration::from_secs(3600);
+    pub const SPEED_TESTS_PER_DAY: u32 = 1;
+    pub const MAX_SPEED_TESTS_PER_DAY: u32 = 24;
+    /// Office hours (local time): no scheduled throughput test then.
+    pub const OFFICE_HOURS: &str = "07:30-17:00";
 }
 
 /// The configuration file, as written by a person (kebab-case keys).
@@ -53,6 +64,23 @@ pub struct ConfigFile {
     pub request_timeout: Option<Duration>,
     pub spool_max_reports: Option<usize>,
     pub spool_max_bytes: Option<u64>,
+    /// Line probes on or off (pings and throughput tests).
+    pub probes: Option<bool>,
+    #[serde(default, with = "humantime_serde")]
+    pub probe_interval: Option<Duration>,
+    pub probe_count: Option<u32>,
+    pub probe_gateway: Option<bool>,
+    pub probe_targets: Option<Vec<String>>,
+    #[serde(default, with = "humantime_serde")]
+    pub probe_report_interval: Option<Duration>,
+    pub speed_tests_per_day: Option<u32>,
+    pub office_hours: Option<String>,
+    pub speed_test_server: Option<String>,
+    #[serde(default, with = "humantime_serde")]
+    pub speed_test_duration: Option<Duration>,
+    pub speed_test_streams_down: Option<u32>,
+    pub speed_test_streams_up: Option<u32>,
+    pub line_target_mbps: Option<f64>,
 }
 
 /// What the command line says (all optional: unset means "ask the next layer").
@@ -83,6 +111,27 @@ pub struct AgentConfig {
     /// Plain HTTP to a server other than this machine is explicitly allowed
     /// (`--insecure-http`); HTTPS is the rule.
     pub insecure_http: bool,
+    pub probes: ProbeSettings,
+}
+
+/// The daemon's line probes, merged and checked.
+#[derive(Debug, Clone)]
+pub struct ProbeSettings {
+    pub enabled: bool,
+    pub interval: Duration,
+    pub count: u32,
+    pub gateway: bool,
+    pub targets: Vec<String>,
+    pub report_interval: Duration,
+    pub speed_tests_per_day: u32,
+    pub office_hours: crate::daemon::probes::OfficeHours,
+    /// Where throughput tests go; `None`: the report server.
+    pub speed_test_server: Option<Url>,
+    pub speed_test_duration: Duration,
+    pub speed_test_streams_down: u32,
+    pub speed_test_streams_up: u32,
+    /// The site's line target, for judging what limited a test.
+    pub line_target_mbps: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +153,8 @@ pub enum ConfigError {
     },
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("{key} is invalid: {problem}")]
+    Invalid { key: &'static str, problem: String },
 }
 
 /// Merges the layers.
@@ -123,6 +174,7 @@ pub fn load(cli: &Overrides) -> Result<AgentConfig, ConfigError> {
             }
         }
     };
+    let probes = probe_settings(&file)?;
     let server = match cli.server.clone().or(file.server) {
         Some(value) => Some(
             crate::deliver::parse_server_url(&value)
@@ -153,6 +205,7 @@ pub fn load(cli: &Overrides) -> Result<AgentConfig, ConfigError> {
             max_bytes: file.spool_max_bytes.unwrap_or(defaults::SPOOL_MAX_BYTES),
         },
         insecure_http: cli.insecure_http,
+        probes,
     };
     for (name, value) in [
         ("interval", config.interval),
@@ -167,6 +220,87 @@ pub fn load(cli: &Overrides) -> Result<AgentConfig, ConfigError> {
         return Err(ConfigError::Zero("spool-max-reports"));
     }
     Ok(config)
+}
+
+fn probe_settings(file: &ConfigFile) -> Result<ProbeSettings, ConfigError> {
+    use crate::probe::speed::defaults as speed;
+    let invalid = |key, problem: String| ConfigError::Invalid { key, problem };
+    let office = file
+        .office_hours
+        .as_deref()
+        .unwrap_or(defaults::OFFICE_HOURS);
+    let office_hours = crate::daemon::probes::OfficeHours::parse(office).ok_or_else(|| {
+        invalid(
+            "office-hours",
+            format!("{office:?}: expected \"HH:MM-HH:MM\", e.g. \"07:30-17:00\""),
+        )
+    })?;
+    let speed_test_server = match &file.speed_test_server {
+        Some(value) => Some(
+            crate::deliver::parse_server_url(value)
+                .map_err(|e| invalid("speed-test-server", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let targets = file.probe_targets.clone().unwrap_or_default();
+    for t in &targets {
+        crate::probe::Target::parse(t).map_err(|e| invalid("probe-targets", e.to_string()))?;
+    }
+    let settings = ProbeSettings {
+        enabled: file.probes.unwrap_or(true),
+        interval: file.probe_interval.unwrap_or(defaults::PROBE_INTERVAL),
+        count: file.probe_count.unwrap_or(crate::probe::defaults::COUNT),
+        gateway: file.probe_gateway.unwrap_or(true),
+        targets,
+        report_interval: file
+            .probe_report_interval
+            .unwrap_or(defaults::PROBE_REPORT_INTERVAL),
+        speed_tests_per_day: file
+            .speed_tests_per_day
+            .unwrap_or(defaults::SPEED_TESTS_PER_DAY),
+        office_hours,
+        speed_test_server,
+        speed_test_duration: file.speed_test_duration.unwrap_or(speed::DURATION),
+        speed_test_streams_down: file.speed_test_streams_down.unwrap_or(speed::STREAMS_DOWN),
+        speed_test_streams_up: file.speed_test_streams_up.unwrap_or(speed::STREAMS_UP),
+        line_target_mbps: file.line_target_mbps.unwrap_or(speed::TARGET_MBPS),
+    };
+    if settings.interval < defaults::MIN_PROBE_INTERVAL {
+        return Err(invalid("probe-interval", "at least 30s".into()));
+    }
+    if settings.report_interval < settings.interval {
+        return Err(invalid(
+            "probe-report-interval",
+            "at least probe-interval".into(),
+        ));
+    }
+    if settings.speed_tests_per_day > defaults::MAX_SPEED_TESTS_PER_DAY {
+        return Err(invalid("speed-tests-per-day", "at most 24".into()));
+    }
+    if !(settings.line_target_mbps.is_finite() && settings.line_target_mbps > 0.0) {
+        return Err(invalid(
+            "line-target-mbps",
+            "a positive number of Mbps".into(),
+        ));
+    }
+    crate::probe::PingOptions {
+        count: settings.count,
+        ..crate::probe::PingOptions::default()
+    }
+    .check()
+    .map_err(|e| invalid("probe-count", e.to_string()))?;
+    let mut speed_options = crate::probe::speed::SpeedOptions::new(
+        "http://127.0.0.1/"
+            .parse()
+            .map_err(|_| invalid("speed-test-server", String::new()))?,
+    );
+    speed_options.duration = settings.speed_test_duration;
+    speed_options.streams_down = settings.speed_test_streams_down;
+    speed_options.streams_up = settings.speed_test_streams_up;
+    speed_options
+        .check()
+        .map_err(|e| invalid("speed-test-duration / speed-test-streams", e.to_string()))?;
+    Ok(settings)
 }
 
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
@@ -190,6 +324,35 @@ mod tests {
         let file: ConfigFile = toml::from_str(text).expect("sample parses");
         assert_eq!(file.interval, Some(Duration::from_secs(24 * 3600)));
         assert!(file.server.is_some() && file.spool_max_bytes.is_some());
+        assert!(file.probe_targets.is_some() && file.line_target_mbps.is_some());
+        let probes = probe_settings(&file).expect("sample probe settings are valid");
+        assert_eq!(probes.interval, defaults::PROBE_INTERVAL);
+        assert_eq!(
+            probes.office_hours,
+            crate::daemon::probes::OfficeHours::default()
+        );
+    }
+
+    #[test]
+    fn bad_probe_settings_name_their_key() {
+        let cases = [
+            ("probe-interval = \"5s\"", "probe-interval"),
+            ("office-hours = \"17:00-07:30\"", "office-hours"),
+            ("probe-targets = [\"bad host\"]", "probe-targets"),
+            (
+                "speed-test-duration = \"10m\"",
+                "speed-test-duration / speed-test-streams",
+            ),
+            ("probe-count = 0", "probe-count"),
+            ("line-target-mbps = -100.0", "line-target-mbps"),
+        ];
+        for (text, key) in cases {
+            let file: ConfigFile = toml::from_str(text).expect(text);
+            match probe_settings(&file) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]

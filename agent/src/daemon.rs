@@ -4,13 +4,21 @@
 //! server that cannot be reached never stops the daemon: reports wait in the
 //! spool.
 //!
+//! With a [`probes::ProbeScheduler`], line probes run beside it as a task of
+//! their own: it queues probe reports and asks for a delivery; the daemon
+//! tells it when an acknowledgement asks for a throughput test.
+//!
 //! All waiting goes through `tokio::time`, so tests can pause time.
 
+pub mod probes;
+
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kiemke_shared::{AgentId, Inventory, ReportId};
 use rand::Rng;
+use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use crate::deliver::{Backoff, Client, DrainSummary, drain};
@@ -48,26 +56,49 @@ pub async fn take_inventory(
     Ok((report.report_id, outcome))
 }
 
+/// Waits for a notification, or forever without a notifier.
+async fn notified(notify: Option<&Arc<Notify>>) {
+    match notify {
+        Some(n) => n.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs until `shutdown` completes. Spool errors (disk full, corruption) end
 /// the daemon: they are not something waiting can fix.
-pub async fn run(
+pub async fn run<P: probes::LineProber, O: probes::Outbox>(
     agent_id: AgentId,
     spool: Spool,
     client: Client,
     schedule: Schedule,
     collect: fn() -> Inventory,
+    probes: Option<probes::ProbeScheduler<P, O>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SpoolError> {
     tokio::pin!(shutdown);
+    let deliver_now = probes.as_ref().map(|p| p.deliver.clone());
+    let on_demand = probes.as_ref().map(|p| p.on_demand.clone());
+    let (stop_probes, probes_stopped) = tokio::sync::oneshot::channel::<()>();
+    let probe_task = probes.map(|p| {
+        tokio::spawn(p.run(async move {
+            let _ = probes_stopped.await;
+        }))
+    });
     let start = Instant::now();
     let mut next_inventory = start;
     let mut next_delivery = start + random_up_to(schedule.startup_delay_max);
     let mut backoff = Backoff::new(schedule.retry_initial, schedule.retry_max);
     let mut first = true;
+    // While backing off, queued probe results wait like everything else.
+    let mut backoff_until = start;
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             _ = sleep_until(next_inventory.min(next_delivery)) => {}
+            // Probe results were queued: deliver them now (unless backing off).
+            _ = notified(deliver_now.as_ref()) => {
+                next_delivery = next_delivery.min(Instant::now().max(backoff_until));
+            }
         }
         let now = Instant::now();
         if now >= next_inventory {
@@ -81,13 +112,30 @@ pub async fn run(
         }
         if Instant::now() >= next_delivery {
             let summary: DrainSummary = drain(&spool, &client).await?;
+            if summary.speed_test_requested {
+                if let Some(n) = &on_demand {
+                    tracing::info!(
+                        "máy chủ yêu cầu đo tốc độ / the server asked for a throughput test"
+                    );
+                    n.notify_one();
+                }
+            }
             if summary.last_error.is_some() {
                 next_delivery = Instant::now() + backoff.next_delay();
+                backoff_until = next_delivery;
             } else {
                 backoff.reset();
                 // Nothing left to send until the next inventory.
                 next_delivery = next_inventory;
             }
+        }
+    }
+    // Let the probes queue what they hold before stopping.
+    let _ = stop_probes.send(());
+    if let Some(task) = probe_task {
+        match task.await {
+            Ok(result) => result?,
+            Err(e) => tracing::error!(cause = %e, "tác vụ đo đường truyền lỗi / probe task failed"),
         }
     }
     tracing::info!("dừng theo yêu cầu / stopped on request");

@@ -315,6 +315,8 @@ pub struct DrainSummary {
     pub last_error: Option<String>,
     /// The server does not (or no longer) accept this agent.
     pub unauthorized: bool,
+    /// An acknowledgement asked for a throughput test now.
+    pub speed_test_requested: bool,
 }
 
 /// Sends every queued report, oldest first. Stops at the first retryable
@@ -330,6 +332,7 @@ pub async fn drain(spool: &Spool, client: &Client) -> Result<DrainSummary, Spool
                 tracing::info!(report_id = %item.id, device_id = %ack.device_id, status = ?ack.status, "đã gửi báo cáo / report delivered");
                 summary.delivered += 1;
                 summary.last_device = Some(ack.device_id);
+                summary.speed_test_requested |= ack.run_speed_test;
             }
             Attempt::Refused(err) => {
                 tracing::error!(report_id = %item.id, code = ?err.error, message = %err.message, "máy chủ từ chối báo cáo / server refused the report");

@@ -7,6 +7,8 @@
 //!   WMI), one module per source, all returning parts of
 //!   [`kiemke_shared::Inventory`]. Never panic, never fail as a whole: a
 //!   missing source is a `null` plus a note.
+//! - [`probe`]: line probes: ping bursts (ICMP, or TCP/HTTP round trips
+//!   where ICMP is not allowed) and multi-stream throughput tests.
 //! - [`summary`]: the readable Vietnamese/English summary printed by
 //!   `kiemke-agent inventory`.
 //! - [`report`]: builds a [`kiemke_shared::Report`] from a fresh inventory.
@@ -28,6 +30,7 @@ pub mod config;
 pub mod daemon;
 pub mod deliver;
 pub mod enrollment;
+pub mod probe;
 pub mod report;
 pub mod spool;
 pub mod state;

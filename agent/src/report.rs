@@ -1,12 +1,13 @@
-//! Builds a report from a fresh inventory, and encodes it for the wire
-//! (gzip-compressed JSON: a typical PC's inventory is a few KB).
+//! Builds a report from a fresh inventory (or a batch of probe results),
+//! and encodes it for the wire (gzip-compressed JSON: a typical PC's
+//! inventory is a few KB).
 
 use std::io::Write;
 
 use chrono::Utc;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use kiemke_shared::report::AgentInfo;
+use kiemke_shared::report::{AgentInfo, Probes};
 use kiemke_shared::{AgentId, Inventory, Report};
 
 /// Describes this agent build and how it runs.
@@ -22,6 +23,14 @@ pub fn agent_info() -> AgentInfo {
 pub fn build(agent_id: AgentId, inventory: Inventory) -> Report {
     let mut report = Report::new(agent_id, agent_info(), Utc::now());
     report.inventory = Some(inventory);
+    report
+}
+
+/// A new report carrying probe results and no inventory (the server
+/// attributes it to the device this agent last reported).
+pub fn build_probes(agent_id: AgentId, probes: Probes) -> Report {
+    let mut report = Report::new(agent_id, agent_info(), Utc::now());
+    report.probes = Some(probes);
     report
 }
 

@@ -87,6 +87,17 @@ pub fn load_or_create_agent_id(dir: &Path) -> Result<AgentId, StateError> {
     }
 }
 
+/// This installation's id if it already has one; never creates anything
+/// (for commands such as `probe speed` that only name the agent to the
+/// server, so its per-agent limits apply).
+pub fn read_agent_id(dir: &Path) -> Option<AgentId> {
+    fs::read_to_string(dir.join(AGENT_ID_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Whether this process runs with root rights (Linux: effective uid 0, read
 /// from `/proc/self/status`). `None` where the agent cannot tell.
 pub fn is_privileged() -> Option<bool> {

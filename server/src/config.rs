@@ -99,6 +99,18 @@ pub struct ServeArgs {
     /// date instead of today)
     #[arg(long, env = "KIEMKE_SERVER_EVALUATION_DATE", value_name = "YYYY-MM-DD")]
     pub evaluation_date: Option<NaiveDate>,
+    /// Số lần đo tốc độ tối đa của một máy trong một giờ (speed tests per client per hour)
+    #[arg(long, env = "KIEMKE_SERVER_SPEEDTEST_TESTS_PER_HOUR", value_name = "N")]
+    pub speedtest_tests_per_hour: Option<u32>,
+    /// Thời gian tối đa của một lần đo tốc độ, giây (max seconds per test)
+    #[arg(long, env = "KIEMKE_SERVER_SPEEDTEST_MAX_SECONDS", value_name = "SECS")]
+    pub speedtest_max_seconds: Option<u64>,
+    /// Dung lượng tối đa của một lần đo tốc độ, byte (max bytes per test)
+    #[arg(long, env = "KIEMKE_SERVER_SPEEDTEST_MAX_BYTES", value_name = "BYTES")]
+    pub speedtest_max_bytes: Option<u64>,
+    /// Số lần đo tốc độ chạy cùng lúc tối đa (max concurrent tests)
+    #[arg(long, env = "KIEMKE_SERVER_SPEEDTEST_MAX_CONCURRENT", value_name = "N")]
+    pub speedtest_max_concurrent: Option<usize>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -123,6 +135,10 @@ pub struct ConfigFile {
     pub max_connections: Option<usize>,
     pub policy: Option<PathBuf>,
     pub evaluation_date: Option<NaiveDate>,
+    pub speedtest_tests_per_hour: Option<u32>,
+    pub speedtest_max_seconds: Option<u64>,
+    pub speedtest_max_bytes: Option<u64>,
+    pub speedtest_max_concurrent: Option<usize>,
 }
 
 impl ConfigFile {
@@ -174,6 +190,26 @@ pub struct ServerConfig {
     /// Evaluate flags as of this date (planning for a budget year, tests);
     /// `None`: today.
     pub evaluation_date: Option<NaiveDate>,
+    /// Throughput tests a client may start per hour.
+    pub speedtest_tests_per_hour: u32,
+    /// Longest one throughput test may run.
+    pub speedtest_max_seconds: u64,
+    /// Most bytes one throughput test may move.
+    pub speedtest_max_bytes: u64,
+    /// Throughput tests running at once, all clients together.
+    pub speedtest_max_concurrent: usize,
+}
+
+impl ServerConfig {
+    /// The throughput test limits, for the limiter.
+    pub fn speedtest_limits(&self) -> crate::routes::speedtest::limit::Limits {
+        crate::routes::speedtest::limit::Limits {
+            tests_per_hour: self.speedtest_tests_per_hour,
+            max_seconds: self.speedtest_max_seconds,
+            max_bytes: self.speedtest_max_bytes,
+            max_concurrent: self.speedtest_max_concurrent,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -194,6 +230,10 @@ impl Default for ServerConfig {
             max_connections: defaults::MAX_CONNECTIONS,
             policy_file: None,
             evaluation_date: None,
+            speedtest_tests_per_hour: defaults::SPEEDTEST_TESTS_PER_HOUR,
+            speedtest_max_seconds: defaults::SPEEDTEST_MAX_SECONDS,
+            speedtest_max_bytes: defaults::SPEEDTEST_MAX_BYTES,
+            speedtest_max_concurrent: defaults::SPEEDTEST_MAX_CONCURRENT,
         }
     }
 }
@@ -276,12 +316,29 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             .unwrap_or(d.max_connections),
         policy_file: args.policy.clone().or(file.policy),
         evaluation_date: args.evaluation_date.or(file.evaluation_date),
+        speedtest_tests_per_hour: (args.speedtest_tests_per_hour)
+            .or(file.speedtest_tests_per_hour)
+            .unwrap_or(d.speedtest_tests_per_hour),
+        speedtest_max_seconds: (args.speedtest_max_seconds)
+            .or(file.speedtest_max_seconds)
+            .unwrap_or(d.speedtest_max_seconds),
+        speedtest_max_bytes: (args.speedtest_max_bytes)
+            .or(file.speedtest_max_bytes)
+            .unwrap_or(d.speedtest_max_bytes),
+        speedtest_max_concurrent: (args.speedtest_max_concurrent)
+            .or(file.speedtest_max_concurrent)
+            .unwrap_or(d.speedtest_max_concurrent),
     };
     let positive = [
         ("max-body-bytes", config.max_body_bytes),
         ("max-decompressed-bytes", config.max_decompressed_bytes),
         ("max-concurrent-requests", config.max_concurrent_requests),
         ("max-connections", config.max_connections),
+        ("speedtest-max-concurrent", config.speedtest_max_concurrent),
+        (
+            "speedtest-max-seconds",
+            usize::try_from(config.speedtest_max_seconds).unwrap_or(usize::MAX),
+        ),
     ];
     for (key, value) in positive {
         if value == 0 {
@@ -322,6 +379,11 @@ mod tests {
         assert_eq!(config.max_connections, defaults::MAX_CONNECTIONS);
         assert_eq!(config.admin_token, None, "commented out in the sample");
         assert_eq!(config.lang, Lang::Vi);
+        assert_eq!(
+            config,
+            ServerConfig::default(),
+            "the sample shows the defaults"
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum Failure {
     NoRoute(String),
     #[error("method {method} not allowed for {path}")]
     MethodNotAllowed { method: String, path: String },
+    #[error("throughput test refused: {0:?}")]
+    SpeedTestRefused(crate::routes::speedtest::limit::Refusal),
     #[error("request not finished within {0:?} (overloaded or slow client)")]
     Timeout(Duration),
     #[error("over {0} requests at once: shed")]
@@ -77,6 +79,7 @@ impl AppError {
             Failure::DeviceNotFound(_) | Failure::NoRoute(_) => StatusCode::NOT_FOUND,
             Failure::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Failure::Timeout(_) | Failure::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::SpeedTestRefused(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -210,12 +213,49 @@ impl AppError {
                 },
                 None,
             ),
+            Failure::SpeedTestRefused(refusal) => (
+                ErrorCode::RateLimited,
+                speedtest_refusal_message(*refusal, lang),
+                None,
+            ),
         };
         ApiError {
             error,
             message,
             field,
         }
+    }
+}
+
+fn speedtest_refusal_message(
+    refusal: crate::routes::speedtest::limit::Refusal,
+    lang: Lang,
+) -> String {
+    use crate::routes::speedtest::limit::Refusal;
+    let secs = refusal.retry_after().as_secs().max(1);
+    match (refusal, lang) {
+        (Refusal::TooManyTests { per_hour, .. }, Lang::Vi) => format!(
+            "Máy này đã đo tốc độ {per_hour} lần trong một giờ qua, là mức tối đa. \
+             Hãy đo lại sau {secs} giây."
+        ),
+        (Refusal::TooManyTests { per_hour, .. }, Lang::En) => format!(
+            "This client already ran {per_hour} throughput tests in the last hour, the \
+             maximum. Try again in {secs} seconds."
+        ),
+        (Refusal::TestCapReached { .. }, Lang::Vi) => format!(
+            "Phép đo đã dùng hết dung lượng hoặc thời gian cho phép của một lần đo. \
+             Hãy đo lại sau {secs} giây."
+        ),
+        (Refusal::TestCapReached { .. }, Lang::En) => format!(
+            "The test used up the bytes or time one test may take. Try again in {secs} seconds."
+        ),
+        (Refusal::Busy { .. }, Lang::Vi) => {
+            format!("Máy chủ đang phục vụ nhiều phép đo tốc độ khác. Hãy đo lại sau {secs} giây.")
+        }
+        (Refusal::Busy { .. }, Lang::En) => format!(
+            "The server is running as many throughput tests as it allows. Try again in \
+             {secs} seconds."
+        ),
     }
 }
 

@@ -11,6 +11,7 @@
 //! send a request's head.
 //! The online backup (`backup`, part of the admin API) runs outside the timeout and the
 //! concurrency limit: a large backup takes longer than any report.
+//! The throughput test routes ([`speedtest`]) are the exception: see there.
 
 pub mod admin;
 pub mod backup;
@@ -22,6 +23,7 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod speedtest;
 
 use std::any::Any;
 use std::future::Future;
@@ -115,6 +117,9 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
         .merge(admin)
+        // Throughput tests bring their own layers: no timeout, no
+        // compression, no shared concurrency slots (see `speedtest`).
+        .merge(speedtest::routes())
         .with_state(state)
 }
 
@@ -148,7 +153,7 @@ async fn no_route(lang::RequestLang(lang): lang::RequestLang, uri: Uri) -> AppEr
     AppError::new(lang, Failure::NoRoute(path))
 }
 
-async fn method_not_allowed(
+pub(crate) async fn method_not_allowed(
     lang::RequestLang(lang): lang::RequestLang,
     method: Method,
     uri: Uri,
@@ -165,7 +170,7 @@ async fn method_not_allowed(
 
 /// A handler panicked: a bug. The request gets a generic 500 (in the default
 /// language: the request is gone), the panic message goes to the log.
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()
         .map(String::as_str)

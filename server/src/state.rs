@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use crate::config::ServerConfig;
 use crate::policy::Policy;
+use crate::routes::speedtest::SpeedTest;
 use crate::store::Store;
 
 /// The application state, cloned into each request (every field is a handle).
@@ -20,14 +21,18 @@ pub struct AppState {
     /// The lifecycle policy flags are computed with (the shipped one unless
     /// `--policy FILE`).
     pub policy: Arc<Policy>,
+    /// Throughput tests: the per-client limiter and the random data served.
+    pub speedtest: Arc<SpeedTest>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
+        let speedtest = Arc::new(SpeedTest::new(config.speedtest_limits()));
         AppState {
             store,
             config: Arc::new(config),
             policy: Arc::new(Policy::shipped().clone()),
+            speedtest,
         }
     }
 

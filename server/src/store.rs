@@ -14,6 +14,10 @@
 //! - `meta`: `schema_version` (and what the flags were computed with);
 //! - `assets`, `flags`, `flag_history`: the lifecycle policy's register
 //!   entries, latest flags and status changes (see [`flags`]).
+//! - `identity`: identity key string → device id (see [`identity`]), and
+//!   `reporter:{agent id}` → the device that agent last reported for, which
+//!   attributes reports without an inventory (batched probe results);
+//! - `meta`: `schema_version`.
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report

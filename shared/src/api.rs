@@ -16,6 +16,10 @@ pub struct ReportAck {
     pub device_id: DeviceId,
     pub status: AckStatus,
     pub received_at: DateTime<Utc>,
+    /// The server asks the agent to run a throughput test now (on demand),
+    /// besides its schedule. Absent (false) from servers that never ask.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub run_speed_test: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +73,9 @@ pub enum ErrorCode {
     TokenRevoked,
     /// The server is overloaded or shutting down: retry later.
     Unavailable,
+    /// A limit per client was reached (throughput tests per hour, bytes per
+    /// test): retry after the `Retry-After` header's seconds.
+    RateLimited,
     Internal,
 }
 
@@ -84,6 +91,7 @@ impl ErrorCode {
                 | ErrorCode::Internal
                 | ErrorCode::Unauthorized
                 | ErrorCode::AgentRevoked
+                | ErrorCode::RateLimited
         )
     }
 

@@ -11,6 +11,8 @@
 //! - [`site`]: sites inside a commune (kinds, codes) and their lines.
 //! - [`inventory`]: the hardware/OS inventory section. Its JSON keys are a
 //!   public contract (see `docs/protocol.md`).
+//! - [`probes`]: the line-quality section (ping bursts, throughput tests),
+//!   also what `kiemke-agent probe ... --json` prints.
 //! - [`validate`]: limits on sizes, counts and ranges, checked by the server on
 //!   every report (and by the agent before it spools one).
 //! - [`auth`]: enrollment tokens, agent credentials (the `Authorization`
@@ -29,6 +31,7 @@ pub mod firmware;
 pub mod ids;
 pub mod inventory;
 pub mod lang;
+pub mod probes;
 pub mod protocol;
 pub mod report;
 pub mod site;

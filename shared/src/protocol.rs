@@ -28,6 +28,21 @@ pub const ADMIN_PATH: &str = "/api/v1/admin";
 /// `GET`: liveness and version of the server.
 pub const HEALTH_PATH: &str = "/api/v1/health";
 
+/// The throughput test endpoints: `{SPEEDTEST_PATH}/garbage?ckSize=N`
+/// (download), `{SPEEDTEST_PATH}/empty` (upload), `{SPEEDTEST_PATH}/ip`. The
+/// server also answers LibreSpeed's own paths (`/garbage`, `/empty`,
+/// `/getIP`), so LibreSpeed clients can test against it.
+pub const SPEEDTEST_PATH: &str = "/api/v1/speedtest";
+
+/// Request header naming the agent installation, so the server can apply its
+/// throughput-test limits per agent rather than per address (many PCs of an
+/// office share one NAT address).
+pub const AGENT_HEADER: &str = "x-kiemke-agent";
+
+/// Request header naming one throughput test (a fresh UUID per test): the
+/// server counts a new id from the same agent as a new test.
+pub const TEST_HEADER: &str = "x-kiemke-test";
+
 /// Request header carrying the protocol version the agent speaks; the body's
 /// `protocol_version` is authoritative, the header lets proxies and logs see it.
 pub const PROTOCOL_HEADER: &str = "x-kiemke-protocol";

@@ -66,10 +66,9 @@ pub struct AgentInfo {
     pub privileged: Option<bool>,
 }
 
-/// Line-quality measurements (latency, loss, throughput). Filled by the probes
-/// work; empty in protocol version 1 reports from the foundation agent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Probes {}
+/// Line-quality measurements (latency, loss, throughput): see
+/// [`crate::probes`].
+pub use crate::probes::Probes;
 
 /// Printers and scanners seen from this PC. Filled by the peripherals work.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -20,6 +20,17 @@ impl Mbps {
     /// measurement or encoding errors.
     pub const MAX: f64 = 400_000.0;
 
+    pub const ZERO: Mbps = Mbps(0.0);
+
+    /// A computed speed, clamped into the valid range (NaN becomes 0): for
+    /// measurements, which are finite by construction.
+    pub fn saturating(value: f64) -> Self {
+        if value.is_nan() {
+            return Self::ZERO;
+        }
+        Self(value.clamp(0.0, Self::MAX))
+    }
+
     pub fn new(value: f64) -> Result<Self, MbpsError> {
         if value.is_finite() && (0.0..=Self::MAX).contains(&value) {
             Ok(Self(value))
@@ -62,6 +73,9 @@ mod tests {
             assert!(Mbps::new(bad).is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<Mbps>("-5").is_err());
+        assert_eq!(Mbps::saturating(f64::NAN), Mbps::ZERO);
+        assert_eq!(Mbps::saturating(-3.0), Mbps::ZERO);
+        assert_eq!(Mbps::saturating(1e12).get(), Mbps::MAX);
         let m: Mbps = serde_json::from_str("94.5").expect("valid");
         assert!(!m.meets(Mbps::new(100.0).expect("valid")));
     }

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::inventory::Inventory;
+use crate::probes::Probes;
 use crate::report::Report;
 use crate::{Lang, protocol};
 
@@ -30,6 +31,24 @@ pub const MAX_DISK_BYTES: u64 = 1 << 50;
 pub const MAX_CORES: u32 = 4096;
 pub const MAX_CPU_MHZ: u32 = 10_000;
 pub const MAX_LINK_MBPS: u32 = 400_000;
+/// Ping bursts in one report: a day of 5-minute bursts to a dozen targets,
+/// with room to spare (the agent batches far fewer).
+pub const MAX_PINGS: usize = 4096;
+/// Throughput tests in one report.
+pub const MAX_SPEED_TESTS: usize = 64;
+/// Probes in one burst (the agent's own `--count` limit).
+pub const MAX_PING_COUNT: u32 = 10_000;
+/// Longest round-trip time a probe may report: one minute (the agent's
+/// longest timeout); anything above is a clock or encoding error.
+pub const MAX_RTT_MS: f64 = 60_000.0;
+/// Longest probe interval and timeout, in milliseconds.
+pub const MAX_PROBE_MS: u32 = 60_000;
+/// Parallel streams of a throughput test.
+pub const MAX_STREAMS: u32 = 64;
+/// Longest direction of a throughput test, in seconds.
+pub const MAX_TEST_SECONDS: f64 = 600.0;
+/// Bytes one test may move per direction: 600 s at 400 Gbit/s.
+pub const MAX_TEST_BYTES: u64 = 30 << 40;
 pub const EARLIEST_YEAR: i32 = 1980;
 pub const LATEST_YEAR: i32 = 2100;
 
@@ -58,6 +77,8 @@ pub enum Problem {
     Empty,
     #[error("not a valid value: {0}")]
     Invalid(&'static str),
+    #[error("not a finite number between {min} and {max}")]
+    OutOfRange { min: f64, max: f64 },
     #[error("protocol version {0} is not supported")]
     UnsupportedVersion(u32),
 }
@@ -85,6 +106,9 @@ impl ValidationError {
             (Problem::ControlCharacters, Lang::Vi) => format!("Trường {f} chứa ký tự điều khiển"),
             (Problem::Empty, Lang::Vi) => format!("Trường {f} không được để trống"),
             (Problem::Invalid(what), Lang::Vi) => format!("Trường {f} không hợp lệ: {what}"),
+            (Problem::OutOfRange { min, max }, Lang::Vi) => {
+                format!("Trường {f} phải là một số trong khoảng {min}–{max}")
+            }
             (Problem::UnsupportedVersion(v), Lang::Vi) => {
                 format!("Phiên bản giao thức {v} không được hỗ trợ")
             }
@@ -107,7 +131,155 @@ pub fn validate_report(report: &Report) -> Result<(), ValidationError> {
     if let Some(inventory) = &report.inventory {
         validate_inventory(inventory)?;
     }
+    if let Some(probes) = &report.probes {
+        validate_probes(probes)?;
+    }
     Ok(())
+}
+
+/// Checks every limit of a probes section: counts, and ranges a real
+/// measurement cannot leave (negative or absurd times, loss outside 0–100,
+/// more replies than probes, percentiles out of order).
+pub fn validate_probes(probes: &Probes) -> Result<(), ValidationError> {
+    max_count("probes.pings", probes.pings.len(), MAX_PINGS)?;
+    for (i, p) in probes.pings.iter().enumerate() {
+        let f = format!("probes.pings[{i}]");
+        required_text(&format!("{f}.target"), &p.target)?;
+        optional_text(&format!("{f}.address"), &p.address)?;
+        optional_text(&format!("{f}.error"), &p.error)?;
+        check_time(&format!("{f}.started_at"), &p.started_at)?;
+        max_u64(
+            &format!("{f}.sent"),
+            Some(p.sent.into()),
+            MAX_PING_COUNT.into(),
+        )?;
+        max_u64(
+            &format!("{f}.received"),
+            Some(p.received.into()),
+            p.sent.into(),
+        )?;
+        max_u64(
+            &format!("{f}.interval_ms"),
+            Some(p.interval_ms.into()),
+            MAX_PROBE_MS.into(),
+        )?;
+        max_u64(
+            &format!("{f}.timeout_ms"),
+            Some(p.timeout_ms.into()),
+            MAX_PROBE_MS.into(),
+        )?;
+        in_range(&format!("{f}.loss_pct"), Some(p.loss_pct), 100.0)?;
+        in_range(&format!("{f}.jitter_ms"), p.jitter_ms, MAX_RTT_MS)?;
+        if let Some(rtt) = &p.rtt_ms {
+            let ordered = [rtt.min, rtt.median, rtt.p95, rtt.max];
+            for (name, v) in ["min", "median", "p95", "max"].iter().zip(ordered) {
+                in_range(&format!("{f}.rtt_ms.{name}"), Some(v), MAX_RTT_MS)?;
+            }
+            if ordered.windows(2).any(|w| w[0] > w[1]) {
+                return Err(ValidationError::new(
+                    format!("{f}.rtt_ms"),
+                    Problem::Invalid("min ≤ median ≤ p95 ≤ max"),
+                ));
+            }
+        }
+        if p.received > 0 && p.rtt_ms.is_none() {
+            return Err(ValidationError::new(
+                format!("{f}.rtt_ms"),
+                Problem::Invalid("replies without round-trip times"),
+            ));
+        }
+    }
+
+    max_count(
+        "probes.speed_tests",
+        probes.speed_tests.len(),
+        MAX_SPEED_TESTS,
+    )?;
+    for (i, t) in probes.speed_tests.iter().enumerate() {
+        let f = format!("probes.speed_tests[{i}]");
+        required_text(&format!("{f}.server"), &t.server)?;
+        optional_text(&format!("{f}.interface"), &t.interface)?;
+        check_time(&format!("{f}.started_at"), &t.started_at)?;
+        for (name, streams) in [
+            ("streams_down", t.streams_down),
+            ("streams_up", t.streams_up),
+        ] {
+            if streams == 0 || streams > MAX_STREAMS {
+                return Err(ValidationError::new(
+                    format!("{f}.{name}"),
+                    Problem::OutOfRange {
+                        min: 1.0,
+                        max: MAX_STREAMS.into(),
+                    },
+                ));
+            }
+        }
+        for (name, seconds) in [
+            ("duration_s", t.duration_s),
+            ("warmup_s", t.warmup_s),
+            ("measured_down_s", t.measured_down_s),
+            ("measured_up_s", t.measured_up_s),
+        ] {
+            in_range(&format!("{f}.{name}"), Some(seconds), MAX_TEST_SECONDS)?;
+        }
+        for (name, bytes, part) in [
+            ("bytes_down", t.bytes_down, None),
+            ("bytes_up", t.bytes_up, None),
+            (
+                "measured_bytes_down",
+                t.measured_bytes_down,
+                Some(t.bytes_down),
+            ),
+            ("measured_bytes_up", t.measured_bytes_up, Some(t.bytes_up)),
+        ] {
+            max_u64(
+                &format!("{f}.{name}"),
+                Some(bytes),
+                part.unwrap_or(MAX_TEST_BYTES).min(MAX_TEST_BYTES),
+            )?;
+        }
+        for (name, per) in [
+            ("download_per_second_mbps", &t.download_per_second_mbps),
+            ("upload_per_second_mbps", &t.upload_per_second_mbps),
+        ] {
+            for (q, v) in [("p10", per.p10), ("p50", per.p50), ("p90", per.p90)] {
+                in_range(&format!("{f}.{name}.{q}"), Some(v), crate::Mbps::MAX)?;
+            }
+            if per.p10 > per.p50 || per.p50 > per.p90 {
+                return Err(ValidationError::new(
+                    format!("{f}.{name}"),
+                    Problem::Invalid("p10 ≤ p50 ≤ p90"),
+                ));
+            }
+        }
+        in_range(
+            &format!("{f}.latency_idle_ms"),
+            t.latency_idle_ms,
+            MAX_RTT_MS,
+        )?;
+        in_range(
+            &format!("{f}.latency_loaded_ms"),
+            t.latency_loaded_ms,
+            MAX_RTT_MS,
+        )?;
+        max_u64(
+            &format!("{f}.link_mbps"),
+            t.link_mbps.map(u64::from),
+            MAX_LINK_MBPS.into(),
+        )?;
+    }
+    Ok(())
+}
+
+/// A finite number in `0..=max`.
+fn in_range(field: &str, value: Option<f64>, max: f64) -> Result<(), ValidationError> {
+    match value {
+        Some(v) if !(v.is_finite() && (0.0..=max).contains(&v)) => Err(ValidationError::new(
+            field,
+            Problem::OutOfRange { min: 0.0, max },
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Checks every limit of an inventory section.
@@ -429,5 +601,153 @@ mod tests {
             validate_report(&r).expect_err("empty").problem,
             Problem::Empty
         );
+    }
+
+    fn ping() -> crate::probes::PingResult {
+        crate::probes::PingResult {
+            target: "192.168.1.1".into(),
+            address: Some("192.168.1.1".into()),
+            role: Some(crate::probes::TargetRole::Gateway),
+            method: crate::probes::RttMethod::Icmp,
+            port: None,
+            started_at: Utc::now(),
+            sent: 20,
+            received: 19,
+            loss_pct: 5.0,
+            rtt_ms: Some(crate::probes::RttSummary {
+                min: 0.4,
+                median: 0.6,
+                p95: 1.2,
+                max: 3.0,
+            }),
+            jitter_ms: Some(0.2),
+            interval_ms: 200,
+            timeout_ms: 1000,
+            error: None,
+        }
+    }
+
+    fn speed() -> crate::probes::SpeedResult {
+        let per = crate::probes::PerSecond {
+            p10: 90.0,
+            p50: 94.0,
+            p90: 95.0,
+        };
+        crate::probes::SpeedResult {
+            server: "https://kiemke.example.gov.vn/".into(),
+            api: crate::probes::SpeedApi::Kiemke,
+            trigger: None,
+            started_at: Utc::now(),
+            download_mbps: crate::Mbps::new(94.0).expect("valid"),
+            upload_mbps: crate::Mbps::new(93.0).expect("valid"),
+            streams_down: 6,
+            streams_up: 4,
+            duration_s: 10.0,
+            warmup_s: 2.0,
+            measured_down_s: 8.0,
+            measured_up_s: 8.0,
+            bytes_down: 117_000_000,
+            bytes_up: 116_000_000,
+            measured_bytes_down: 94_000_000,
+            measured_bytes_up: 93_000_000,
+            download_per_second_mbps: per,
+            upload_per_second_mbps: per,
+            latency_idle_ms: Some(12.0),
+            latency_loaded_ms: Some(40.0),
+            latency_method: Some(crate::probes::RttMethod::Icmp),
+            interface: Some("eth0".into()),
+            link_mbps: Some(1000),
+            wireless: Some(false),
+            target_mbps: crate::Mbps::new(100.0).expect("valid"),
+            limited_by: None,
+            interface_bytes_down: None,
+            interface_bytes_up: None,
+        }
+    }
+
+    #[test]
+    fn probe_limits_name_their_field() {
+        let mut r = report();
+        r.probes = Some(Probes {
+            pings: vec![ping()],
+            speed_tests: vec![speed()],
+        });
+        assert_eq!(validate_report(&r), Ok(()));
+
+        type Breaker = fn(&mut Probes);
+        let cases: Vec<(Breaker, &str)> = vec![
+            (|p| p.pings[0].loss_pct = -1.0, "probes.pings[0].loss_pct"),
+            (|p| p.pings[0].loss_pct = 100.5, "probes.pings[0].loss_pct"),
+            (|p| p.pings[0].received = 21, "probes.pings[0].received"),
+            (|p| p.pings[0].sent = 10_001, "probes.pings[0].sent"),
+            (
+                |p| p.pings[0].jitter_ms = Some(f64::NAN),
+                "probes.pings[0].jitter_ms",
+            ),
+            (
+                |p| {
+                    if let Some(r) = p.pings[0].rtt_ms.as_mut() {
+                        r.median = -0.1;
+                    }
+                },
+                "probes.pings[0].rtt_ms.median",
+            ),
+            (
+                |p| {
+                    if let Some(r) = p.pings[0].rtt_ms.as_mut() {
+                        r.max = 0.5;
+                    }
+                },
+                "probes.pings[0].rtt_ms",
+            ),
+            (|p| p.pings[0].rtt_ms = None, "probes.pings[0].rtt_ms"),
+            (|p| p.pings[0].target.clear(), "probes.pings[0].target"),
+            (|p| p.pings = vec![ping(); MAX_PINGS + 1], "probes.pings"),
+            (
+                |p| p.speed_tests[0].streams_down = 0,
+                "probes.speed_tests[0].streams_down",
+            ),
+            (
+                |p| p.speed_tests[0].streams_up = 65,
+                "probes.speed_tests[0].streams_up",
+            ),
+            (
+                |p| p.speed_tests[0].duration_s = 3600.0,
+                "probes.speed_tests[0].duration_s",
+            ),
+            (
+                |p| p.speed_tests[0].measured_bytes_down = 117_000_001,
+                "probes.speed_tests[0].measured_bytes_down",
+            ),
+            (
+                |p| p.speed_tests[0].upload_per_second_mbps.p10 = 99.0,
+                "probes.speed_tests[0].upload_per_second_mbps",
+            ),
+            (
+                |p| p.speed_tests[0].latency_loaded_ms = Some(-3.0),
+                "probes.speed_tests[0].latency_loaded_ms",
+            ),
+            (
+                |p| p.speed_tests[0].link_mbps = Some(u32::MAX),
+                "probes.speed_tests[0].link_mbps",
+            ),
+        ];
+        for (breaker, field) in cases {
+            let mut probes = Probes {
+                pings: vec![ping()],
+                speed_tests: vec![speed()],
+            };
+            breaker(&mut probes);
+            let err = validate_probes(&probes).expect_err(field);
+            assert_eq!(err.field, field);
+            assert!(err.message(Lang::Vi).contains(field));
+        }
+    }
+
+    #[test]
+    fn negative_speeds_do_not_even_decode() {
+        let mut json = serde_json::to_value(speed()).expect("serialises");
+        json["download_mbps"] = serde_json::json!(-5.0);
+        assert!(serde_json::from_value::<crate::probes::SpeedResult>(json).is_err());
     }
 }

@@ -18,6 +18,9 @@ fn the_documented_example_report_decodes_and_validates() {
         .expect("json block");
     let report: Report = serde_json::from_str(json).expect("example decodes as a Report");
     assert_eq!(validate_report(&report), Ok(()));
+    let probes = report.probes.as_ref().expect("probes section");
+    assert_eq!(probes.pings.len(), 2);
+    assert!(probes.speed_tests[0].download_mbps.get() > 90.0);
     let inventory = report.inventory.expect("inventory");
     assert_eq!(inventory.nics[0].hardware_mac(), Some("f8:bc:12:3a:4b:5c"));
 }

@@ -7,7 +7,18 @@
 //! - [`agent`]: [`agent::TestAgent`], an agent installation with its own
 //!   data directory, using the agent library's spool and delivery.
 //! - [`fixtures`]: inventories of made-up PCs with chosen hardware identities.
+//! - [`netns`]: [`netns::ShapedLink`], two network namespaces joined by a
+//!   wire with delay, jitter, loss and rate (needs root), with helpers to run
+//!   peers (the server, `iperf3 -s`) on either end.
+//! - [`baseline`]: the reference tools across such a link: `iperf3`, `fping`.
+//! - [`measure`]: the agent's probes next to those tools on one link, as
+//!   the shaped-link tests and the `kiemke-probe-bench` benchmark run them.
+//! - [`stats`]: median and the Wilson interval the probe tests judge with.
 
 pub mod agent;
+pub mod baseline;
 pub mod fixtures;
+pub mod measure;
+pub mod netns;
 pub mod server;
+pub mod stats;

@@ -67,8 +67,30 @@ impl ServerProcess {
         listen: &str,
         extra: &[&str],
     ) -> anyhow::Result<ServerProcess> {
+        Self::spawn(Command::new(binary), data_dir, listen, extra)
+    }
+
+    /// Like [`ServerProcess::start_on`] with a prepared command whose
+    /// program is the server binary, e.g. `ip netns exec NS <binary>` from
+    /// [`crate::netns::ShapedLink::command_in`]. (The [`ServerProcess::http`]
+    /// client runs in this process's namespace: it may not reach a server in
+    /// another one.)
+    pub fn start_command(
+        command: Command,
+        data_dir: &Path,
+        listen: &str,
+    ) -> anyhow::Result<ServerProcess> {
+        Self::spawn(command, data_dir, listen, &[])
+    }
+
+    fn spawn(
+        mut command: Command,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
         let log = std::env::var_os("TEST_LOG").is_some();
-        let mut child = Command::new(binary)
+        let mut child = command
             .args(["serve", "--listen", listen, "--data"])
             .arg(data_dir)
             .args(extra)
@@ -76,7 +98,7 @@ impl ServerProcess {
             .stdout(Stdio::piped())
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
             .spawn()
-            .with_context(|| format!("Failed to start {}", binary.display()))?;
+            .with_context(|| format!("Failed to start {command:?}"))?;
         let stdout = child.stdout.take().context("no stdout")?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -41,6 +41,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Above the request limit, so keep-alive connections between requests do
 /// not starve new clients.
 pub const MAX_CONNECTIONS: usize = 2048;
+/// Throughput tests one client (agent, else IP address) may start per hour:
+/// a daily scheduled test plus a few on demand or by hand.
+pub const SPEEDTEST_TESTS_PER_HOUR: u32 = 6;
+
+/// Longest one throughput test may run, both directions and pauses
+/// included: the agent's longest test is 2 × 60 s.
+pub const SPEEDTEST_MAX_SECONDS: u64 = 150;
+
+/// Most bytes one test may move, both directions: 150 s at over 200 Mbit/s.
+pub const SPEEDTEST_MAX_BYTES: u64 = 4 << 30;
+
+/// Tests at once across all clients: each may fill the province's line.
+pub const SPEEDTEST_MAX_CONCURRENT: usize = 4;
 
 /// The users are Vietnamese commune and province officers.
 pub const LANG: Lang = Lang::Vi;

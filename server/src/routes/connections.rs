@@ -14,7 +14,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request};
 use axum::{BoxError, Router};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -60,9 +62,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(cause = %e, "không nhận được kết nối / accept failed");
                     tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
@@ -75,11 +77,13 @@ pub async fn serve(
         let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
             let served = match tls {
-                None => serve_connection(stream, app, limits, watcher).await,
+                None => serve_connection(stream, peer, app, limits, watcher).await,
                 Some(acceptor) => {
                     let handshake = acceptor.accept(stream);
                     match tokio::time::timeout(limits.header_read_timeout, handshake).await {
-                        Ok(Ok(stream)) => serve_connection(stream, app, limits, watcher).await,
+                        Ok(Ok(stream)) => {
+                            serve_connection(stream, peer, app, limits, watcher).await
+                        }
                         Ok(Err(e)) => Err(e.into()),
                         Err(elapsed) => Err(elapsed.into()),
                     }
@@ -95,7 +99,7 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
-/// Serves one HTTP/1.1 connection on any byte stream, with the header read
+/// Serves one HTTP/1.1 connection from `peer` on any byte stream, with the header read
 /// timeout; `graceful` can ask it to stop after its request in flight.
 ///
 /// HTTP/1.1 only: detecting HTTP/2 means waiting for the client's first
@@ -104,6 +108,7 @@ pub async fn serve(
 /// TLS front must offer only `http/1.1` in ALPN.
 pub fn serve_connection<S>(
     io: S,
+    peer: SocketAddr,
     app: Router,
     limits: ConnectionLimits,
     graceful: Watcher,
@@ -116,8 +121,12 @@ where
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
+    // Handlers that need the client's address (the throughput test limiter)
+    // find it as axum's `ConnectInfo`, as with `into_make_service_with_connect_info`.
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        app.clone().call(request.map(axum::body::Body::new))
+        let mut request = request.map(axum::body::Body::new);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        app.clone().call(request)
     });
     let connection = builder
         .serve_connection(TokioIo::new(io), service)

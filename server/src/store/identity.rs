@@ -127,6 +127,14 @@ impl TryFrom<String> for IdentityKey {
     }
 }
 
+/// The pointer from an agent installation to the device it last reported
+/// for. Not an identity key (it never decides which device an inventory
+/// belongs to): it attributes reports without an inventory section, such as
+/// the agent's batched probe results.
+pub fn reporter_key(agent: AgentId) -> String {
+    format!("reporter:{agent}")
+}
+
 /// The keys of one report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportKeys {

@@ -62,6 +62,8 @@ impl IngestOutcome {
             device_id,
             status,
             received_at,
+            // When to ask for an on-demand test is the policy's decision.
+            run_speed_test: false,
         }
     }
 }
@@ -97,6 +99,10 @@ fn load_device(devices: &TransactionalTree, id: &DeviceId) -> TxResult<Option<De
         Some(bytes) => abort(record::decode("devices", &bytes)).map(Some),
         None => Ok(None),
     }
+}
+
+fn id_bytes(report: &Report) -> &[u8] {
+    &report.report_id.as_bytes()[..]
 }
 
 fn device_id_from(bytes: &[u8]) -> Option<DeviceId> {
@@ -179,6 +185,45 @@ impl Store {
                     });
                 }
 
+                // A report without an inventory (the agent's batched probe
+                // results) carries no hardware keys: it belongs to the device
+                // its agent last reported for, if any.
+                let reporter = identity::reporter_key(report.agent_id);
+                let last_device = match &report.inventory {
+                    Some(_) => None,
+                    None => match pointers.get(reporter.as_bytes())? {
+                        Some(target) => device_id_from(&target),
+                        None => None,
+                    },
+                };
+                if let Some(last) = last_device {
+                    if let Some(mut device) = load_device(devices, &last)? {
+                        device.absorb(report, received_at, &[]);
+                        devices.insert(&last.as_bytes()[..], abort(record::encode(&device))?)?;
+                        history.insert(
+                            record::history_key(&last, received_at, &report.report_id),
+                            sled::IVec::default(),
+                        )?;
+                        let stored = StoredReportRef {
+                            received_at,
+                            device_id: last,
+                            content_hash: &hash,
+                            report,
+                            origin,
+                        };
+                        reports.insert(id_bytes(report), abort(record::encode(&stored))?)?;
+                        return Ok(Committed {
+                            outcome: IngestOutcome::Stored {
+                                device_id: last,
+                                received_at,
+                                new_device: false,
+                            },
+                            resolution: None,
+                            repointed: Vec::new(),
+                        });
+                    }
+                }
+
                 let resolution = identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
                     let Some(target) = pointers.get(pointer(key).as_bytes())? else {
                         return Ok(None);
@@ -227,6 +272,7 @@ impl Store {
                     device.origin = Some(origin.clone());
                 }
                 devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
+                pointers.insert(reporter.as_bytes(), &device_id.as_bytes()[..])?;
                 history.insert(
                     record::history_key(&device_id, received_at, &report.report_id),
                     sled::IVec::default(),

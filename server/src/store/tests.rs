@@ -272,3 +272,35 @@ async fn async_ingest_is_durable_and_acks() {
     assert_eq!(ack.report_id, r.report_id);
     store.flush().await.expect("flush");
 }
+
+/// A probe-only report (no inventory) from an agent that reported an
+/// inventory before joins that agent's device and leaves its facts alone.
+#[test]
+fn a_report_without_inventory_joins_its_agents_device() {
+    let (_dir, store) = open();
+    let agent = AgentId::generate();
+    let first = report(agent, "MOTCUA-01", Some(UUID_A), &["f8:bc:12:3a:4b:5c"]);
+    let device = store
+        .ingest_blocking(&first, at(0))
+        .expect("inventory")
+        .device_id();
+
+    let mut probes = report(agent, "ignored", None, &[]);
+    probes.inventory = None;
+    probes.probes = Some(kiemke_shared::report::Probes::default());
+    let outcome = store.ingest_blocking(&probes, at(60)).expect("probes");
+    assert_eq!(
+        outcome,
+        IngestOutcome::Stored {
+            device_id: device,
+            received_at: at(60),
+            new_device: false
+        }
+    );
+
+    // Another installation's probe-only report, never seen: its own device.
+    let mut stranger = report(AgentId::generate(), "x", None, &[]);
+    stranger.inventory = None;
+    let other = store.ingest_blocking(&stranger, at(61)).expect("stored");
+    assert_ne!(other.device_id(), device);
+}

@@ -10,4 +10,5 @@ mod ingest;
 mod limits;
 mod pages;
 mod serve;
+mod speedtest;
 mod trust;
