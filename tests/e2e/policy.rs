@@ -221,7 +221,15 @@ async fn three_office_pcs_get_ok_watch_and_replace_with_reasons() -> anyhow::Res
         &format!("{}?commune=24118", protocol::DEVICES_PATH),
     )
     .await?;
-    assert_eq!(by_commune["total"], 1);
+    // The harness enrolled all three agents in its commune: the credential,
+    // not the register, says where a device reports from.
+    assert_eq!(by_commune["total"], 3);
+    let by_site = get(
+        &server,
+        &format!("{}?commune=24118&site=ttpvhcc", protocol::DEVICES_PATH),
+    )
+    .await?;
+    assert_eq!(by_site["total"], 1);
 
     // While the server runs, `flags` says the store is in use.
     let locked = Command::new(server_bin())
@@ -288,7 +296,15 @@ async fn three_office_pcs_get_ok_watch_and_replace_with_reasons() -> anyhow::Res
         text.contains("[CẦN THEO DÕI] MOTCUA-02") && text.contains("os-end-of-support"),
         "{text}"
     );
-    assert!(!text.contains("KETOAN-CU"), "{text}");
+    let out = Command::new(server_bin())
+        .args(["flags", "--commune", "24121", "--data"])
+        .arg(&data)
+        .output()?;
+    let other = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !other.contains("KETOAN-CU") && !other.contains("MOTCUA-02"),
+        "another commune's flags list none of these: {other}"
+    );
     Ok(())
 }
 

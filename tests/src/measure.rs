@@ -46,11 +46,12 @@ pub struct ServerInNs {
 impl ServerInNs {
     pub fn start(link: &ShapedLink, server_bin: &Path) -> anyhow::Result<ServerInNs> {
         let data = tempfile::tempdir()?;
-        let server = ServerProcess::start_command(
-            link.command_in(Side::Server, server_bin),
-            data.path(),
-            &format!("{}:0", link.server_addr),
-        )?;
+        // Plain HTTP on the test link, explicitly: the measurement compares
+        // goodput with iperf3's (unencrypted) on a 2-core machine.
+        let mut command = link.command_in(Side::Server, server_bin);
+        command.env("KIEMKE_SERVER_INSECURE_HTTP", "true");
+        let server =
+            ServerProcess::start_command(command, data.path(), &format!("{}:0", link.server_addr))?;
         Ok(ServerInNs {
             server,
             _data: data,

@@ -195,12 +195,13 @@ async fn the_register_entry_sets_commune_site_and_wear_and_keeps_history() {
     assert_eq!(hostnames(&by_commune), ["PC-MOI"]);
     let (_, summary) = app.get_json("/api/v1/flags/summary").await;
     assert_eq!(summary["total"]["total"], 3);
+    // Every report came from agents enrolled in 24118 (the test app's
+    // token), so all three devices count there, whatever the register says.
     assert_eq!(
         summary["communes"][0],
-        json!({"commune": "24118", "ok": 0, "watch": 0, "replace": 1, "unevaluated": 0, "total": 1})
+        json!({"commune": "24118", "ok": 0, "watch": 1, "replace": 2, "unevaluated": 0, "total": 3})
     );
-    assert_eq!(summary["communes"][1]["commune"], Value::Null);
-    assert_eq!(summary["communes"][1]["replace"], 1);
+    assert_eq!(summary["communes"][1], Value::Null);
 
     // Evaluated as of another date, without storing.
     let (_, then) = app
