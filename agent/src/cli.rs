@@ -1,4 +1,4 @@
-//! The command line: `inventory`, `report`, `run`, `status`. Messages are in
+//! The command line: `inventory`, `report`, `run`, `status`, `discover`. Messages are in
 //! Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is given.
 
 use std::path::PathBuf;
@@ -62,6 +62,8 @@ pub enum Command {
     },
     /// Cho biết mã tác tử và số báo cáo đang chờ gửi.
     Status,
+    /// Tìm máy in, máy scan và thiết bị mạng trong mạng LAN (ping rồi SNMP).
+    Discover(crate::discover::cli::DiscoverArgs),
 }
 
 /// Entry point of the `kiemke-agent` binary.
@@ -120,6 +122,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides.interval = interval;
             let config = config::load(&overrides)?;
             run_command(config).await
+        }
+        Command::Discover(args) => {
+            telemetry::init("error");
+            crate::discover::cli::run(args, cli.lang.unwrap_or_default()).await
         }
         Command::Status => {
             telemetry::init("error");

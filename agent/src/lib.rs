@@ -7,6 +7,8 @@
 //!   WMI), one module per source, all returning parts of
 //!   [`kiemke_shared::Inventory`]. Never panic, never fail as a whole: a
 //!   missing source is a `null` plus a note.
+//! - [`discover`]: LAN discovery of printers and network gear (ICMP sweep,
+//!   then SNMP), for `kiemke-agent discover` and the daily report.
 //! - [`summary`]: the readable Vietnamese/English summary printed by
 //!   `kiemke-agent inventory`.
 //! - [`report`]: builds a [`kiemke_shared::Report`] from a fresh inventory.
@@ -23,6 +25,7 @@ pub mod collect;
 pub mod config;
 pub mod daemon;
 pub mod deliver;
+pub mod discover;
 pub mod report;
 pub mod spool;
 pub mod state;

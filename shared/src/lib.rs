@@ -11,6 +11,9 @@
 //! - [`site`]: sites inside a commune (kinds, codes) and their lines.
 //! - [`inventory`]: the hardware/OS inventory section. Its JSON keys are a
 //!   public contract (see `docs/protocol.md`).
+//! - [`peripherals`]: the printers and scanners section (local queues, USB
+//!   scanners, devices discovered on the LAN), with page counters and
+//!   supply levels.
 //! - [`validate`]: limits on sizes, counts and ranges, checked by the server on
 //!   every report (and by the agent before it spools one).
 //! - [`api`]: the response bodies of the HTTP API (acknowledgement, errors,
@@ -26,6 +29,7 @@ pub mod firmware;
 pub mod ids;
 pub mod inventory;
 pub mod lang;
+pub mod peripherals;
 pub mod protocol;
 pub mod report;
 pub mod site;

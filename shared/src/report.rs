@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, ReportId};
 use crate::inventory::Inventory;
+pub use crate::peripherals::Peripherals;
 use crate::protocol::PROTOCOL_VERSION;
 
 /// One report from one agent.
@@ -70,7 +71,3 @@ pub struct AgentInfo {
 /// work; empty in protocol version 1 reports from the foundation agent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Probes {}
-
-/// Printers and scanners seen from this PC. Filled by the peripherals work.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Peripherals {}

@@ -4,6 +4,7 @@ mod backup;
 mod bad_input;
 mod cli;
 mod daemon;
+mod discover;
 mod durability;
 mod identity;
 mod ingest;
