@@ -1,4 +1,4 @@
-//! The command line: `inventory`, `report`, `run`, `status`, `discover`. Messages are in
+//! The command line: `inventory`, `report`, `run`, `status`, `discover`, `peripherals`. Messages are in
 //! Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is given.
 
 use std::path::PathBuf;
@@ -64,6 +64,12 @@ pub enum Command {
     Status,
     /// Tìm máy in, máy scan và thiết bị mạng trong mạng LAN (ping rồi SNMP).
     Discover(crate::discover::cli::DiscoverArgs),
+    /// Liệt kê máy in, máy scan gắn với máy này (hàng đợi in, USB).
+    Peripherals {
+        /// In dạng JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point of the `kiemke-agent` binary.
@@ -126,6 +132,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Discover(args) => {
             telemetry::init("error");
             crate::discover::cli::run(args, cli.lang.unwrap_or_default()).await
+        }
+        Command::Peripherals { json } => {
+            telemetry::init("error");
+            let found = tokio::task::spawn_blocking(crate::peripherals::collect_local).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                let lang = cli.lang.unwrap_or_default();
+                if found.is_empty() {
+                    println!(
+                        "{}",
+                        lang.pick(
+                            "Không thấy máy in, máy scan nào.",
+                            "No printer or scanner found."
+                        )
+                    );
+                }
+                print!("{}", crate::discover::render::devices(&found, lang));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status => {
             telemetry::init("error");

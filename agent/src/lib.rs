@@ -9,6 +9,8 @@
 //!   missing source is a `null` plus a note.
 //! - [`discover`]: LAN discovery of printers and network gear (ICMP sweep,
 //!   then SNMP), for `kiemke-agent discover` and the daily report.
+//! - [`peripherals`]: printers and scanners attached to this PC (CUPS, USB,
+//!   SANE on Linux; WMI on Windows).
 //! - [`summary`]: the readable Vietnamese/English summary printed by
 //!   `kiemke-agent inventory`.
 //! - [`report`]: builds a [`kiemke_shared::Report`] from a fresh inventory.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod daemon;
 pub mod deliver;
 pub mod discover;
+pub mod peripherals;
 pub mod report;
 pub mod spool;
 pub mod state;

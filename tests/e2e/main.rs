@@ -8,6 +8,7 @@ mod discover;
 mod durability;
 mod identity;
 mod ingest;
+mod peripherals;
 mod protocol_doc;
 mod spool;
 

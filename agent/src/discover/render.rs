@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use kiemke_shared::Lang;
-use kiemke_shared::peripherals::PageCounter;
+use kiemke_shared::peripherals::{PageCounter, Peripheral};
 
 use super::Discovery;
 
@@ -47,12 +47,22 @@ pub fn render(d: &Discovery, lang: Lang) -> String {
             )
         );
     }
-    for p in &d.devices {
+    out.push_str(&devices(&d.devices, lang));
+    out
+}
+
+/// One block per device (also used by `kiemke-agent peripherals`).
+pub fn devices(list: &[Peripheral], lang: Lang) -> String {
+    let mut out = String::new();
+    for p in list {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
             "{}  {}  {}",
-            p.ip.as_deref().unwrap_or("?"),
+            p.ip.as_deref()
+                .or(p.name.as_deref())
+                .or(p.port.as_deref())
+                .unwrap_or("?"),
             p.kind.label(lang),
             p.model.as_deref().or(p.sys_descr.as_deref()).unwrap_or("")
         );
@@ -65,6 +75,16 @@ pub fn render(d: &Discovery, lang: Lang) -> String {
         field("Số serial", "Serial", p.serial.clone());
         field("MAC", "MAC", p.mac.clone());
         field("Tên", "Name", p.sys_name.clone());
+        field("Địa chỉ (URI)", "URI", p.uri.clone());
+        field("Cổng", "Port", p.port.clone());
+        field("Trình điều khiển", "Driver", p.driver.clone());
+        field(
+            "Mã USB",
+            "USB id",
+            p.usb
+                .as_ref()
+                .map(|u| format!("{}:{}", u.vendor_id, u.product_id)),
+        );
         field(
             "Tổng số trang",
             "Total pages",
