@@ -19,6 +19,7 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod peripherals;
 
 use std::any::Any;
 use std::future::Future;
@@ -94,6 +95,11 @@ pub fn router(state: AppState) -> Router {
             get(devices::detail),
         )
         .route(protocol::HEALTH_PATH, get(health::health))
+        .route(peripherals::PERIPHERALS_PATH, get(peripherals::list))
+        .route(
+            &format!("{}/{{id}}", peripherals::PERIPHERALS_PATH),
+            get(peripherals::detail),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)

@@ -7,6 +7,8 @@
 //! - `device_reports`: device id ++ received time (big-endian µs) ++ report
 //!   id → `()`: each device's history, in time order;
 //! - `identity`: identity key string → device id (see [`identity`]);
+//! - `peripherals`, `peripheral_identity`, `page_counts`: printers and
+//!   scanners from the reports' peripherals sections (see [`peripherals`]);
 //! - `meta`: `schema_version`.
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
@@ -17,6 +19,7 @@
 pub mod backup;
 pub mod identity;
 mod ingest;
+pub mod peripherals;
 mod query;
 pub mod record;
 
@@ -121,6 +124,11 @@ pub struct Store {
     devices: sled::Tree,
     device_reports: sled::Tree,
     identity: sled::Tree,
+    /// Printers and scanners, their identity keys and page-counter history
+    /// (see [`peripherals`]).
+    peripherals: sled::Tree,
+    peripheral_identity: sled::Tree,
+    page_counts: sled::Tree,
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
@@ -186,6 +194,9 @@ impl Store {
             devices: db.open_tree("devices")?,
             device_reports: db.open_tree("device_reports")?,
             identity: db.open_tree("identity")?,
+            peripherals: db.open_tree("peripherals")?,
+            peripheral_identity: db.open_tree("peripheral_identity")?,
+            page_counts: db.open_tree("page_counts")?,
             db,
             writes: Arc::default(),
         })

@@ -63,7 +63,7 @@ impl PeripheralKind {
 }
 
 /// Where the agent learned of the device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PeripheralSource {
     /// LAN discovery over SNMP.

@@ -126,95 +126,110 @@ impl Store {
             &self.devices,
             &self.device_reports,
             &self.identity,
+            &self.peripherals,
+            &self.peripheral_identity,
+            &self.page_counts,
         );
         let committed = trees
-            .transaction(|(reports, devices, history, pointers)| {
-                let id = &report.report_id.as_bytes()[..];
-                if let Some(bytes) = reports.get(id)? {
-                    let existing: StoredReport = abort(record::decode("reports", &bytes))?;
-                    // The hash decides; comparing the decoded reports covers
-                    // a hash written by a build that encoded reports differently.
-                    if existing.content_hash != hash && existing.report != *report {
-                        return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
-                            report_id: report.report_id,
-                        }));
+            .transaction(
+                |(reports, devices, history, pointers, per_devices, per_identity, page_counts)| {
+                    let id = &report.report_id.as_bytes()[..];
+                    if let Some(bytes) = reports.get(id)? {
+                        let existing: StoredReport = abort(record::decode("reports", &bytes))?;
+                        // The hash decides; comparing the decoded reports covers
+                        // a hash written by a build that encoded reports differently.
+                        if existing.content_hash != hash && existing.report != *report {
+                            return Err(ConflictableTransactionError::Abort(
+                                StoreError::Conflict {
+                                    report_id: report.report_id,
+                                },
+                            ));
+                        }
+                        return Ok(Committed {
+                            outcome: IngestOutcome::Duplicate {
+                                device_id: existing.device_id,
+                                received_at: existing.received_at,
+                            },
+                            resolution: None,
+                            repointed: Vec::new(),
+                        });
                     }
-                    return Ok(Committed {
-                        outcome: IngestOutcome::Duplicate {
-                            device_id: existing.device_id,
-                            received_at: existing.received_at,
+
+                    let resolution =
+                        identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
+                            let Some(target) = pointers.get(key.to_string().as_bytes())? else {
+                                return Ok(None);
+                            };
+                            let Some(device) = device_id_from(&target) else {
+                                return Ok(None);
+                            };
+                            Ok(load_device(devices, &device)?.map(|record| Candidate {
+                                device,
+                                keys: record.keys,
+                            }))
+                        })?;
+                    let (mut device, new_device) = match &resolution.matched {
+                        Some((id, _)) => match load_device(devices, id)? {
+                            Some(record) => (record, false),
+                            None => (DeviceRecord::new(*id, received_at), true),
                         },
-                        resolution: None,
-                        repointed: Vec::new(),
-                    });
-                }
-
-                let resolution = identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
-                    let Some(target) = pointers.get(key.to_string().as_bytes())? else {
-                        return Ok(None);
+                        None => (DeviceRecord::new(DeviceId::generate(), received_at), true),
                     };
-                    let Some(device) = device_id_from(&target) else {
-                        return Ok(None);
-                    };
-                    Ok(load_device(devices, &device)?.map(|record| Candidate {
-                        device,
-                        keys: record.keys,
-                    }))
-                })?;
-                let (mut device, new_device) = match &resolution.matched {
-                    Some((id, _)) => match load_device(devices, id)? {
-                        Some(record) => (record, false),
-                        None => (DeviceRecord::new(*id, received_at), true),
-                    },
-                    None => (DeviceRecord::new(DeviceId::generate(), received_at), true),
-                };
-                let device_id = device.id;
+                    let device_id = device.id;
 
-                // Point every key at this device, taking keys from others.
-                let mut taken: BTreeMap<DeviceId, Vec<IdentityKey>> = BTreeMap::new();
-                for key in &keys.store {
-                    let previous =
-                        pointers.insert(key.to_string().as_bytes(), &device_id.as_bytes()[..])?;
-                    if let Some(previous) = previous.as_deref().and_then(device_id_from) {
-                        if previous != device_id {
-                            taken.entry(previous).or_default().push(key.clone());
+                    // Point every key at this device, taking keys from others.
+                    let mut taken: BTreeMap<DeviceId, Vec<IdentityKey>> = BTreeMap::new();
+                    for key in &keys.store {
+                        let previous = pointers
+                            .insert(key.to_string().as_bytes(), &device_id.as_bytes()[..])?;
+                        if let Some(previous) = previous.as_deref().and_then(device_id_from) {
+                            if previous != device_id {
+                                taken.entry(previous).or_default().push(key.clone());
+                            }
                         }
                     }
-                }
-                let mut repointed = Vec::new();
-                for (loser, lost) in taken {
-                    if let Some(mut record) = load_device(devices, &loser)? {
-                        lost.iter().for_each(|k| {
-                            record.keys.remove(k);
-                        });
-                        devices.insert(&loser.as_bytes()[..], abort(record::encode(&record))?)?;
+                    let mut repointed = Vec::new();
+                    for (loser, lost) in taken {
+                        if let Some(mut record) = load_device(devices, &loser)? {
+                            lost.iter().for_each(|k| {
+                                record.keys.remove(k);
+                            });
+                            devices
+                                .insert(&loser.as_bytes()[..], abort(record::encode(&record))?)?;
+                        }
+                        repointed.extend(lost.into_iter().map(|k| (k, loser)));
                     }
-                    repointed.extend(lost.into_iter().map(|k| (k, loser)));
-                }
 
-                device.absorb(report, received_at, &keys.store);
-                devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
-                history.insert(
-                    record::history_key(&device_id, received_at, &report.report_id),
-                    sled::IVec::default(),
-                )?;
-                let stored = StoredReportRef {
-                    received_at,
-                    device_id,
-                    content_hash: &hash,
-                    report,
-                };
-                reports.insert(id, abort(record::encode(&stored))?)?;
-                Ok(Committed {
-                    outcome: IngestOutcome::Stored {
-                        device_id,
+                    device.absorb(report, received_at, &keys.store);
+                    devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
+                    history.insert(
+                        record::history_key(&device_id, received_at, &report.report_id),
+                        sled::IVec::default(),
+                    )?;
+                    let stored = StoredReportRef {
                         received_at,
-                        new_device,
-                    },
-                    resolution: Some(resolution),
-                    repointed,
-                })
-            })
+                        device_id,
+                        content_hash: &hash,
+                        report,
+                    };
+                    reports.insert(id, abort(record::encode(&stored))?)?;
+                    let peripheral_trees = super::peripherals::Trees {
+                        devices: per_devices,
+                        identity: per_identity,
+                        page_counts,
+                    };
+                    super::peripherals::absorb(&peripheral_trees, report, device_id, received_at)?;
+                    Ok(Committed {
+                        outcome: IngestOutcome::Stored {
+                            device_id,
+                            received_at,
+                            new_device,
+                        },
+                        resolution: Some(resolution),
+                        repointed,
+                    })
+                },
+            )
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),

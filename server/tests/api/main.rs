@@ -8,4 +8,5 @@ mod identity;
 mod ingest;
 mod limits;
 mod pages;
+mod peripherals;
 mod serve;
