@@ -1,6 +1,6 @@
 //! The command line: `enroll`, `inventory`, `report`, `run`, `status`,
-//! `probe ping`, `probe speed`. Messages are in Vietnamese unless `--lang
-//! en` (or `KIEMKE_LANG=en`) is given.
+//! `probe ping`, `probe speed`, `discover`, `peripherals`. Messages are in
+//! Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is given.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +94,14 @@ pub enum Command {
     },
     /// Cho biết mã tác tử, trạng thái đăng ký và số báo cáo đang chờ gửi.
     Status,
+    /// Tìm máy in, máy scan và thiết bị mạng trong mạng LAN (ping rồi SNMP).
+    Discover(crate::discover::cli::DiscoverArgs),
+    /// Liệt kê máy in, máy scan gắn với máy này (hàng đợi in, USB).
+    Peripherals {
+        /// In dạng JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Đo chất lượng đường truyền: độ trễ, mất gói, tốc độ.
     Probe {
         #[command(subcommand)]
@@ -233,6 +241,30 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides.interval = interval;
             let config = config::load(&overrides)?;
             run_command(config).await
+        }
+        Command::Discover(args) => {
+            telemetry::init("error");
+            crate::discover::cli::run(args, cli.lang.unwrap_or_default()).await
+        }
+        Command::Peripherals { json } => {
+            telemetry::init("error");
+            let found = tokio::task::spawn_blocking(crate::peripherals::collect_local).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                let lang = cli.lang.unwrap_or_default();
+                if found.is_empty() {
+                    println!(
+                        "{}",
+                        lang.pick(
+                            "Không thấy máy in, máy scan nào.",
+                            "No printer or scanner found."
+                        )
+                    );
+                }
+                print!("{}", crate::discover::render::devices(&found, lang));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status => {
             telemetry::init("error");

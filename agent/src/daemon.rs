@@ -48,7 +48,8 @@ pub async fn take_inventory(
             tracing::error!(cause = %e, "thu thập thông tin bị lỗi / inventory collection failed");
             Inventory::default()
         });
-    let report = crate::report::build(agent_id, inventory);
+    let mut report = crate::report::build(agent_id, inventory);
+    report.peripherals = crate::peripherals::for_report().await;
     let outcome = spool.push(&report).await?;
     // On disk from here on: the crash tests take this line as the proof that
     // a report was queued.

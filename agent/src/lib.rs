@@ -9,6 +9,10 @@
 //!   missing source is a `null` plus a note.
 //! - [`probe`]: line probes: ping bursts (ICMP, or TCP/HTTP round trips
 //!   where ICMP is not allowed) and multi-stream throughput tests.
+//! - [`discover`]: LAN discovery of printers and network gear (ICMP sweep,
+//!   then SNMP), for `kiemke-agent discover` and the daily report.
+//! - [`peripherals`]: printers and scanners attached to this PC (CUPS, USB,
+//!   SANE on Linux; WMI on Windows).
 //! - [`summary`]: the readable Vietnamese/English summary printed by
 //!   `kiemke-agent inventory`.
 //! - [`report`]: builds a [`kiemke_shared::Report`] from a fresh inventory.
@@ -29,7 +33,9 @@ pub mod collect;
 pub mod config;
 pub mod daemon;
 pub mod deliver;
+pub mod discover;
 pub mod enrollment;
+pub mod peripherals;
 pub mod probe;
 pub mod report;
 pub mod spool;

@@ -23,6 +23,7 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod peripherals;
 pub mod speedtest;
 
 use std::any::Any;
@@ -113,6 +114,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(FLAGS_SUMMARY_PATH, get(flags::summary))
         .route(protocol::HEALTH_PATH, get(health::health))
+        .route(peripherals::PERIPHERALS_PATH, get(peripherals::list))
+        .route(
+            &format!("{}/{{id}}", peripherals::PERIPHERALS_PATH),
+            get(peripherals::detail),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)

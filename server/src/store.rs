@@ -7,7 +7,6 @@
 //! - `device_reports`: device id ++ received time (big-endian µs) ++ report
 //!   id → `()`: each device's history, in time order;
 //! - `identity`: identity key string → device id (see [`identity`]);
-//! - `meta`: `schema_version`;
 //! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
 //!   secrets only as hashes (see [`trust`]);
 //! - `sites`: the sites registry (see [`sites`]).
@@ -17,6 +16,8 @@
 //! - `identity`: identity key string → device id (see [`identity`]), and
 //!   `reporter:{agent id}` → the device that agent last reported for, which
 //!   attributes reports without an inventory (batched probe results);
+//! - `peripherals`, `peripheral_identity`, `page_counts`: printers and
+//!   scanners from the reports' peripherals sections (see [`peripherals`]);
 //! - `meta`: `schema_version`.
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
@@ -34,6 +35,7 @@ pub mod backup;
 pub mod flags;
 pub mod identity;
 mod ingest;
+pub mod peripherals;
 mod query;
 pub mod record;
 pub mod sites;
@@ -143,6 +145,11 @@ pub struct Store {
     tokens: sled::Tree,
     agents: sled::Tree,
     sites: sled::Tree,
+    /// Printers and scanners, their identity keys and page-counter history
+    /// (see [`peripherals`]).
+    peripherals: sled::Tree,
+    peripheral_identity: sled::Tree,
+    page_counts: sled::Tree,
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
@@ -222,6 +229,9 @@ impl Store {
             tokens: db.open_tree("enroll_tokens")?,
             agents: db.open_tree("agents")?,
             sites: db.open_tree("sites")?,
+            peripherals: db.open_tree("peripherals")?,
+            peripheral_identity: db.open_tree("peripheral_identity")?,
+            page_counts: db.open_tree("page_counts")?,
             db,
             writes: Arc::default(),
         })

@@ -13,6 +13,9 @@
 //!   public contract (see `docs/protocol.md`).
 //! - [`probes`]: the line-quality section (ping bursts, throughput tests),
 //!   also what `kiemke-agent probe ... --json` prints.
+//! - [`peripherals`]: the printers and scanners section (local queues, USB
+//!   scanners, devices discovered on the LAN), with page counters and
+//!   supply levels.
 //! - [`validate`]: limits on sizes, counts and ranges, checked by the server on
 //!   every report (and by the agent before it spools one).
 //! - [`auth`]: enrollment tokens, agent credentials (the `Authorization`
@@ -31,6 +34,7 @@ pub mod firmware;
 pub mod ids;
 pub mod inventory;
 pub mod lang;
+pub mod peripherals;
 pub mod probes;
 pub mod protocol;
 pub mod report;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, ReportId};
 use crate::inventory::Inventory;
+pub use crate::peripherals::Peripherals;
 use crate::protocol::PROTOCOL_VERSION;
 
 /// One report from one agent.
@@ -69,7 +70,3 @@ pub struct AgentInfo {
 /// Line-quality measurements (latency, loss, throughput): see
 /// [`crate::probes`].
 pub use crate::probes::Probes;
-
-/// Printers and scanners seen from this PC. Filled by the peripherals work.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Peripherals {}

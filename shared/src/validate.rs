@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::inventory::Inventory;
+use crate::peripherals::Peripherals;
 use crate::probes::Probes;
 use crate::report::Report;
 use crate::{Lang, protocol};
@@ -49,6 +50,13 @@ pub const MAX_STREAMS: u32 = 64;
 pub const MAX_TEST_SECONDS: f64 = 600.0;
 /// Bytes one test may move per direction: 600 s at 400 Gbit/s.
 pub const MAX_TEST_BYTES: u64 = 30 << 40;
+/// Devices in one report's peripherals section (a /22 office LAN's printers,
+/// switches and the PC's own queues, with room to spare).
+pub const MAX_PERIPHERALS: usize = 512;
+pub const MAX_SUPPLIES: usize = 32;
+/// A lifetime page counter past a billion impressions is a broken reading
+/// (the largest production printers do tens of millions).
+pub const MAX_PAGE_COUNT: u64 = 1_000_000_000;
 pub const EARLIEST_YEAR: i32 = 1980;
 pub const LATEST_YEAR: i32 = 2100;
 
@@ -133,6 +141,79 @@ pub fn validate_report(report: &Report) -> Result<(), ValidationError> {
     }
     if let Some(probes) = &report.probes {
         validate_probes(probes)?;
+    }
+    if let Some(peripherals) = &report.peripherals {
+        validate_peripherals(peripherals)?;
+    }
+    Ok(())
+}
+
+/// Checks every limit of a peripherals section.
+pub fn validate_peripherals(per: &Peripherals) -> Result<(), ValidationError> {
+    max_count("peripherals.devices", per.devices.len(), MAX_PERIPHERALS)?;
+    for (i, d) in per.devices.iter().enumerate() {
+        let p = format!("peripherals.devices[{i}]");
+        let texts = [
+            ("name", &d.name),
+            ("uri", &d.uri),
+            ("port", &d.port),
+            ("vendor", &d.vendor),
+            ("model", &d.model),
+            ("serial", &d.serial),
+            ("driver", &d.driver),
+            ("sys_descr", &d.sys_descr),
+            ("sys_object_id", &d.sys_object_id),
+            ("sys_name", &d.sys_name),
+        ];
+        for (name, value) in texts {
+            optional_text(&format!("{p}.{name}"), value)?;
+        }
+        if let Some(ip) = &d.ip {
+            if ip.parse::<IpAddr>().is_err() {
+                return Err(ValidationError::new(
+                    format!("{p}.ip"),
+                    Problem::Invalid("IP address"),
+                ));
+            }
+        }
+        if let Some(mac) = &d.mac {
+            if crate::inventory::normalize_mac(mac).as_deref() != Some(mac.as_str()) {
+                return Err(ValidationError::new(
+                    format!("{p}.mac"),
+                    Problem::Invalid("MAC aa:bb:cc:dd:ee:ff"),
+                ));
+            }
+        }
+        if let Some(usb) = &d.usb {
+            for (name, id) in [
+                ("vendor_id", &usb.vendor_id),
+                ("product_id", &usb.product_id),
+            ] {
+                let ok = id.len() == 4
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+                if !ok {
+                    return Err(ValidationError::new(
+                        format!("{p}.usb.{name}"),
+                        Problem::Invalid("4 lower-case hex digits"),
+                    ));
+                }
+            }
+        }
+        if let Some(count) = &d.page_count {
+            max_u64(
+                &format!("{p}.page_count.total"),
+                Some(count.total),
+                MAX_PAGE_COUNT,
+            )?;
+        }
+        max_count(&format!("{p}.supplies"), d.supplies.len(), MAX_SUPPLIES)?;
+        for (j, s) in d.supplies.iter().enumerate() {
+            let q = format!("{p}.supplies[{j}]");
+            text(&format!("{q}.description"), &s.description)?;
+            max_u64(&format!("{q}.level_pct"), s.level_pct.map(u64::from), 100)?;
+        }
     }
     Ok(())
 }
@@ -584,6 +665,76 @@ mod tests {
             let err = validate_report(&r).expect_err(field);
             assert_eq!(err.field, field);
             assert!(err.message(Lang::Vi).contains(field));
+        }
+    }
+
+    #[test]
+    fn peripheral_limits_name_their_field() {
+        use crate::peripherals::*;
+        type Breaker = fn(&mut Peripheral);
+        let cases: Vec<(Breaker, &str)> = vec![
+            (
+                |p| {
+                    p.page_count = Some(PageCount {
+                        total: MAX_PAGE_COUNT + 1,
+                        counter: PageCounter::PrinterMib,
+                    })
+                },
+                "peripherals.devices[0].page_count.total",
+            ),
+            (
+                |p| {
+                    p.supplies = vec![Supply {
+                        description: "Toner".into(),
+                        kind: SupplyKind::Toner,
+                        level_pct: Some(101),
+                        state: SupplyState::Ok,
+                    }]
+                },
+                "peripherals.devices[0].supplies[0].level_pct",
+            ),
+            (
+                |p| p.ip = Some("10.0.0.300".into()),
+                "peripherals.devices[0].ip",
+            ),
+            (
+                |p| p.mac = Some("AA-BB".into()),
+                "peripherals.devices[0].mac",
+            ),
+            (
+                |p| {
+                    p.usb = Some(UsbId {
+                        vendor_id: "04A9".into(),
+                        product_id: "1904".into(),
+                    })
+                },
+                "peripherals.devices[0].usb.vendor_id",
+            ),
+            (
+                |p| p.serial = Some("x".repeat(MAX_TEXT + 1)),
+                "peripherals.devices[0].serial",
+            ),
+        ];
+        for (breaker, field) in cases {
+            let mut r = report();
+            let mut d = Peripheral::new(
+                PeripheralKind::Printer,
+                PeripheralSource::Snmp,
+                Connection::Network,
+            );
+            assert_eq!(
+                validate_peripherals(&Peripherals {
+                    devices: vec![d.clone()],
+                    discovery_ran: true
+                }),
+                Ok(())
+            );
+            breaker(&mut d);
+            r.peripherals = Some(Peripherals {
+                devices: vec![d],
+                discovery_ran: true,
+            });
+            assert_eq!(validate_report(&r).expect_err(field).field, field);
         }
     }
 

@@ -6,6 +6,10 @@
 //! - [`server`]: [`server::ServerProcess`], start / kill -9 / restart.
 //! - [`agent`]: [`agent::TestAgent`], an agent installation with its own
 //!   data directory, using the agent library's spool and delivery.
+//! - [`cups`]: a private cupsd on a Unix socket, for print-queue tests
+//!   (root only).
+//! - [`lan`]: an office LAN in network namespaces with snmpsim devices,
+//!   for discovery tests (root only).
 //! - [`fixtures`]: inventories of made-up PCs with chosen hardware identities.
 //! - [`netns`]: [`netns::ShapedLink`], two network namespaces joined by a
 //!   wire with delay, jitter, loss and rate (needs root), with helpers to run
@@ -17,7 +21,9 @@
 
 pub mod agent;
 pub mod baseline;
+pub mod cups;
 pub mod fixtures;
+pub mod lan;
 pub mod measure;
 pub mod netns;
 pub mod server;

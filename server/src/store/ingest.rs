@@ -162,139 +162,163 @@ impl Store {
             &self.devices,
             &self.device_reports,
             &self.identity,
+            &self.peripherals,
+            &self.peripheral_identity,
+            &self.page_counts,
         );
         let committed = trees
-            .transaction(|(reports, devices, history, pointers)| {
-                let id = &report.report_id.as_bytes()[..];
-                if let Some(bytes) = reports.get(id)? {
-                    let existing: StoredReport = abort(record::decode("reports", &bytes))?;
-                    // The hash decides; comparing the decoded reports covers
-                    // a hash written by a build that encoded reports differently.
-                    if existing.content_hash != hash && existing.report != *report {
-                        return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
-                            report_id: report.report_id,
-                        }));
-                    }
-                    return Ok(Committed {
-                        outcome: IngestOutcome::Duplicate {
-                            device_id: existing.device_id,
-                            received_at: existing.received_at,
-                        },
-                        resolution: None,
-                        repointed: Vec::new(),
-                    });
-                }
-
-                // A report without an inventory (the agent's batched probe
-                // results) carries no hardware keys: it belongs to the device
-                // its agent last reported for, if any.
-                let reporter = identity::reporter_key(report.agent_id);
-                let last_device = match &report.inventory {
-                    Some(_) => None,
-                    None => match pointers.get(reporter.as_bytes())? {
-                        Some(target) => device_id_from(&target),
-                        None => None,
-                    },
-                };
-                if let Some(last) = last_device {
-                    if let Some(mut device) = load_device(devices, &last)? {
-                        device.absorb(report, received_at, &[]);
-                        devices.insert(&last.as_bytes()[..], abort(record::encode(&device))?)?;
-                        history.insert(
-                            record::history_key(&last, received_at, &report.report_id),
-                            sled::IVec::default(),
-                        )?;
-                        let stored = StoredReportRef {
-                            received_at,
-                            device_id: last,
-                            content_hash: &hash,
-                            report,
-                            origin,
-                        };
-                        reports.insert(id_bytes(report), abort(record::encode(&stored))?)?;
+            .transaction(
+                |(reports, devices, history, pointers, per_devices, per_identity, page_counts)| {
+                    // Printers and scanners in the report join their own trees,
+                    // in the same transaction (see `super::peripherals`).
+                    let peripheral_trees = super::peripherals::Trees {
+                        devices: per_devices,
+                        identity: per_identity,
+                        page_counts,
+                    };
+                    let id = &report.report_id.as_bytes()[..];
+                    if let Some(bytes) = reports.get(id)? {
+                        let existing: StoredReport = abort(record::decode("reports", &bytes))?;
+                        // The hash decides; comparing the decoded reports covers
+                        // a hash written by a build that encoded reports differently.
+                        if existing.content_hash != hash && existing.report != *report {
+                            return Err(ConflictableTransactionError::Abort(
+                                StoreError::Conflict {
+                                    report_id: report.report_id,
+                                },
+                            ));
+                        }
                         return Ok(Committed {
-                            outcome: IngestOutcome::Stored {
-                                device_id: last,
-                                received_at,
-                                new_device: false,
+                            outcome: IngestOutcome::Duplicate {
+                                device_id: existing.device_id,
+                                received_at: existing.received_at,
                             },
                             resolution: None,
                             repointed: Vec::new(),
                         });
                     }
-                }
 
-                let resolution = identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
-                    let Some(target) = pointers.get(pointer(key).as_bytes())? else {
-                        return Ok(None);
+                    // A report without an inventory (the agent's batched probe
+                    // results) carries no hardware keys: it belongs to the device
+                    // its agent last reported for, if any.
+                    let reporter = identity::reporter_key(report.agent_id);
+                    let last_device = match &report.inventory {
+                        Some(_) => None,
+                        None => match pointers.get(reporter.as_bytes())? {
+                            Some(target) => device_id_from(&target),
+                            None => None,
+                        },
                     };
-                    let Some(device) = device_id_from(&target) else {
-                        return Ok(None);
-                    };
-                    Ok(load_device(devices, &device)?.map(|record| Candidate {
-                        device,
-                        keys: record.keys,
-                    }))
-                })?;
-                let (mut device, new_device) = match &resolution.matched {
-                    Some((id, _)) => match load_device(devices, id)? {
-                        Some(record) => (record, false),
-                        None => (DeviceRecord::new(*id, received_at), true),
-                    },
-                    None => (DeviceRecord::new(DeviceId::generate(), received_at), true),
-                };
-                let device_id = device.id;
-
-                // Point every key at this device, taking keys from others.
-                let mut taken: BTreeMap<DeviceId, Vec<IdentityKey>> = BTreeMap::new();
-                for key in &keys.store {
-                    let previous =
-                        pointers.insert(pointer(key).as_bytes(), &device_id.as_bytes()[..])?;
-                    if let Some(previous) = previous.as_deref().and_then(device_id_from) {
-                        if previous != device_id {
-                            taken.entry(previous).or_default().push(key.clone());
+                    if let Some(last) = last_device {
+                        if let Some(mut device) = load_device(devices, &last)? {
+                            device.absorb(report, received_at, &[]);
+                            devices
+                                .insert(&last.as_bytes()[..], abort(record::encode(&device))?)?;
+                            history.insert(
+                                record::history_key(&last, received_at, &report.report_id),
+                                sled::IVec::default(),
+                            )?;
+                            let stored = StoredReportRef {
+                                received_at,
+                                device_id: last,
+                                content_hash: &hash,
+                                report,
+                                origin,
+                            };
+                            reports.insert(id_bytes(report), abort(record::encode(&stored))?)?;
+                            super::peripherals::absorb(
+                                &peripheral_trees,
+                                report,
+                                last,
+                                received_at,
+                            )?;
+                            return Ok(Committed {
+                                outcome: IngestOutcome::Stored {
+                                    device_id: last,
+                                    received_at,
+                                    new_device: false,
+                                },
+                                resolution: None,
+                                repointed: Vec::new(),
+                            });
                         }
                     }
-                }
-                let mut repointed = Vec::new();
-                for (loser, lost) in taken {
-                    if let Some(mut record) = load_device(devices, &loser)? {
-                        lost.iter().for_each(|k| {
-                            record.keys.remove(k);
-                        });
-                        devices.insert(&loser.as_bytes()[..], abort(record::encode(&record))?)?;
-                    }
-                    repointed.extend(lost.into_iter().map(|k| (k, loser)));
-                }
 
-                device.absorb(report, received_at, &keys.store);
-                if let Some(origin) = origin {
-                    device.origin = Some(origin.clone());
-                }
-                devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
-                pointers.insert(reporter.as_bytes(), &device_id.as_bytes()[..])?;
-                history.insert(
-                    record::history_key(&device_id, received_at, &report.report_id),
-                    sled::IVec::default(),
-                )?;
-                let stored = StoredReportRef {
-                    received_at,
-                    device_id,
-                    content_hash: &hash,
-                    report,
-                    origin,
-                };
-                reports.insert(id, abort(record::encode(&stored))?)?;
-                Ok(Committed {
-                    outcome: IngestOutcome::Stored {
-                        device_id,
+                    let resolution =
+                        identity::resolve(&keys, |key| -> TxResult<Option<Candidate>> {
+                            let Some(target) = pointers.get(pointer(key).as_bytes())? else {
+                                return Ok(None);
+                            };
+                            let Some(device) = device_id_from(&target) else {
+                                return Ok(None);
+                            };
+                            Ok(load_device(devices, &device)?.map(|record| Candidate {
+                                device,
+                                keys: record.keys,
+                            }))
+                        })?;
+                    let (mut device, new_device) = match &resolution.matched {
+                        Some((id, _)) => match load_device(devices, id)? {
+                            Some(record) => (record, false),
+                            None => (DeviceRecord::new(*id, received_at), true),
+                        },
+                        None => (DeviceRecord::new(DeviceId::generate(), received_at), true),
+                    };
+                    let device_id = device.id;
+
+                    // Point every key at this device, taking keys from others.
+                    let mut taken: BTreeMap<DeviceId, Vec<IdentityKey>> = BTreeMap::new();
+                    for key in &keys.store {
+                        let previous =
+                            pointers.insert(pointer(key).as_bytes(), &device_id.as_bytes()[..])?;
+                        if let Some(previous) = previous.as_deref().and_then(device_id_from) {
+                            if previous != device_id {
+                                taken.entry(previous).or_default().push(key.clone());
+                            }
+                        }
+                    }
+                    let mut repointed = Vec::new();
+                    for (loser, lost) in taken {
+                        if let Some(mut record) = load_device(devices, &loser)? {
+                            lost.iter().for_each(|k| {
+                                record.keys.remove(k);
+                            });
+                            devices
+                                .insert(&loser.as_bytes()[..], abort(record::encode(&record))?)?;
+                        }
+                        repointed.extend(lost.into_iter().map(|k| (k, loser)));
+                    }
+
+                    device.absorb(report, received_at, &keys.store);
+                    if let Some(origin) = origin {
+                        device.origin = Some(origin.clone());
+                    }
+                    devices.insert(&device_id.as_bytes()[..], abort(record::encode(&device))?)?;
+                    pointers.insert(reporter.as_bytes(), &device_id.as_bytes()[..])?;
+                    history.insert(
+                        record::history_key(&device_id, received_at, &report.report_id),
+                        sled::IVec::default(),
+                    )?;
+                    let stored = StoredReportRef {
                         received_at,
-                        new_device,
-                    },
-                    resolution: Some(resolution),
-                    repointed,
-                })
-            })
+                        device_id,
+                        content_hash: &hash,
+                        report,
+                        origin,
+                    };
+                    reports.insert(id, abort(record::encode(&stored))?)?;
+                    super::peripherals::absorb(&peripheral_trees, report, device_id, received_at)?;
+                    Ok(Committed {
+                        outcome: IngestOutcome::Stored {
+                            device_id,
+                            received_at,
+                            new_device,
+                        },
+                        resolution: Some(resolution),
+                        repointed,
+                    })
+                },
+            )
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),

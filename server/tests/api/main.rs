@@ -9,6 +9,7 @@ mod identity;
 mod ingest;
 mod limits;
 mod pages;
+mod peripherals;
 mod serve;
 mod speedtest;
 mod trust;

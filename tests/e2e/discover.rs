@@ -1,0 +1,234 @@
+//! `kiemke-agent discover` against an office LAN of recorded devices served
+//! by snmpsim in network namespaces (root only; CI runs as root and installs
+//! snmpsim): it finds exactly the printers with their recorded model, serial,
+//! page count and supplies, tells the MFP and the switch apart, and a silent
+//! host and a slow host do not stall it past its time budget.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use kiemke_tests::lan::{Lan, SimHost, fixture};
+use serde_json::Value;
+
+fn host(net: u8, last: u8, name: &str) -> SimHost {
+    SimHost {
+        ip: Ipv4Addr::new(10, 77, net, last),
+        snmprec: Some(fixture(name)),
+        community: "public",
+    }
+}
+
+/// The recorded office: four printers, a switch, a host that answers ping
+/// but not our community, a host that answers SNMP only after 4 s, and one
+/// that answers ping only.
+fn office(net: u8) -> Vec<SimHost> {
+    vec![
+        host(net, 11, "hp-laserjet-m402dn"),
+        host(net, 12, "canon-mf445dw"),
+        host(net, 13, "brother-hl-l2360dn"),
+        host(net, 14, "kyocera-ecosys-p2040dn"),
+        host(net, 15, "tplink-switch"),
+        SimHost {
+            community: "private",
+            ..host(net, 16, "hp-laserjet-m402dn")
+        },
+        host(net, 17, "slow-printer"),
+        SimHost {
+            ip: Ipv4Addr::new(10, 77, net, 18),
+            snmprec: None,
+            community: "public",
+        },
+    ]
+}
+
+fn discover_json(lan: &Lan, net: u8, budget: &str) -> (Value, Duration) {
+    let start = Instant::now();
+    let out = lan
+        .exec(crate::agent_bin())
+        .args([
+            "discover",
+            "--json",
+            "--ping-rate",
+            "500",
+            "--budget",
+            budget,
+        ])
+        .arg("--subnet")
+        .arg(format!("10.77.{net}.0/27"))
+        .output()
+        .expect("run discover");
+    let elapsed = start.elapsed();
+    assert!(
+        out.status.success(),
+        "discover failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("discover --json");
+    (json, elapsed)
+}
+
+fn by_ip<'a>(json: &'a Value, ip: &str) -> Option<&'a Value> {
+    json["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .find(|d| d["ip"] == ip)
+}
+
+fn supplies(d: &Value) -> Vec<(String, Value, String)> {
+    d["supplies"]
+        .as_array()
+        .expect("supplies")
+        .iter()
+        .map(|s| {
+            (
+                s["description"].as_str().unwrap_or_default().to_owned(),
+                s["level_pct"].clone(),
+                s["state"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn discover_finds_exactly_the_recorded_printers_in_netns_needs_root() {
+    if !Lan::available() {
+        eprintln!("skipped: needs root, ip and snmpsimd (CI has them)");
+        return;
+    }
+    let net = 31;
+    let lan = Lan::start(net, &office(net)).expect("lan");
+    let (json, elapsed) = discover_json(&lan, net, "30s");
+    assert!(elapsed < Duration::from_secs(32), "took {elapsed:?}");
+
+    let printers: Vec<&str> = json["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter(|d| d["kind"] == "printer" || d["kind"] == "mfp")
+        .filter_map(|d| d["ip"].as_str())
+        .collect();
+    assert_eq!(
+        printers,
+        ["10.77.31.11", "10.77.31.12", "10.77.31.13", "10.77.31.14"],
+        "{json:#}"
+    );
+
+    // (ip, kind, vendor, model, serial, pages, counter)
+    let expected = [
+        (
+            "10.77.31.11",
+            "printer",
+            "HP",
+            "HP LaserJet Pro M402dn",
+            "PHBCK12345",
+            48213,
+            "printer-mib",
+        ),
+        (
+            "10.77.31.12",
+            "mfp",
+            "Canon",
+            "Canon MF445dw",
+            "2NB04567",
+            21904,
+            "printer-mib",
+        ),
+        (
+            "10.77.31.13",
+            "printer",
+            "Brother",
+            "Brother HL-L2360D series",
+            "E74193F7N654321",
+            15377,
+            "printer-mib",
+        ),
+        (
+            "10.77.31.14",
+            "printer",
+            "Kyocera",
+            "ECOSYS P2040dn",
+            "VCF9Z01234",
+            31877,
+            "vendor",
+        ),
+    ];
+    for (ip, kind, vendor, model, serial, pages, counter) in expected {
+        let d = by_ip(&json, ip).unwrap_or_else(|| panic!("{ip} missing"));
+        assert_eq!(d["kind"], kind, "{ip}");
+        assert_eq!(d["source"], "snmp", "{ip}");
+        assert_eq!(d["vendor"], vendor, "{ip}");
+        assert_eq!(d["model"], model, "{ip}");
+        assert_eq!(d["serial"], serial, "{ip}");
+        assert_eq!(d["page_count"]["total"], pages, "{ip}");
+        assert_eq!(d["page_count"]["counter"], counter, "{ip}");
+    }
+    let hp = by_ip(&json, "10.77.31.11").expect("hp");
+    assert_eq!(hp["mac"], "9c:8e:99:c1:a2:b3");
+    assert_eq!(hp["sys_object_id"], "1.3.6.1.4.1.11.2.3.9.1");
+    assert_eq!(
+        supplies(hp),
+        [("Black Cartridge HP CF226A".into(), 37.into(), "ok".into())]
+    );
+    assert_eq!(
+        supplies(by_ip(&json, "10.77.31.12").expect("canon")),
+        [
+            (
+                "Canon Cartridge 057 Black Toner".into(),
+                64.into(),
+                "ok".into()
+            ),
+            ("Waste Toner".into(), Value::Null, "some-remaining".into()),
+        ]
+    );
+    assert_eq!(
+        supplies(by_ip(&json, "10.77.31.13").expect("brother")),
+        [
+            (
+                "Toner Cartridge TN-2385".into(),
+                Value::Null,
+                "some-remaining".into()
+            ),
+            ("Drum Unit DR-2385".into(), 70.into(), "ok".into()),
+        ]
+    );
+    assert_eq!(
+        supplies(by_ip(&json, "10.77.31.14").expect("kyocera")),
+        [
+            ("TK-1160".into(), 8.into(), "low".into()),
+            ("Waste Toner Box".into(), Value::Null, "unknown".into()),
+        ]
+    );
+
+    let switch = by_ip(&json, "10.77.31.15").expect("switch");
+    assert_eq!(switch["kind"], "network-gear");
+    assert!(switch["page_count"].is_null());
+    assert!(
+        by_ip(&json, "10.77.31.16").is_none(),
+        "wrong community answers nothing"
+    );
+    assert!(by_ip(&json, "10.77.31.18").is_none(), "ping-only host");
+    assert!(json["hosts_alive"].as_u64().expect("alive") >= 8);
+}
+
+#[test]
+fn silent_and_slow_hosts_do_not_stall_the_sweep_past_its_budget_in_netns_needs_root() {
+    if !Lan::available() {
+        eprintln!("skipped: needs root, ip and snmpsimd (CI has them)");
+        return;
+    }
+    let net = 32;
+    let lan = Lan::start(net, &office(net)).expect("lan");
+    // Ping of dead addresses alone takes ~2 s; the silent host needs 6 s to
+    // be given up and the slow one longer: a 4 s budget cuts them off.
+    let (json, elapsed) = discover_json(&lan, net, "4s");
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+    for last in 11..=14 {
+        let ip = format!("10.77.{net}.{last}");
+        assert!(by_ip(&json, &ip).is_some(), "{ip} missing: {json:#}");
+    }
+    assert!(
+        json["hosts_unfinished"].as_u64().expect("unfinished") >= 1,
+        "{json:#}"
+    );
+}
