@@ -515,13 +515,19 @@ fn kill_stale_wires(ns: &str) {
     }
 }
 
-/// `<repo>/../shared/tools/linkemu/linkemu.py`, next to the repository.
+/// `linkemu.py` in the team's `shared/` folder: `$KIEMKE_SHARED_DIR` when set
+/// (`.ci/run` sets it for a clone that does not sit next to `shared/`),
+/// else `<repo>/../shared`.
 pub fn linkemu_path() -> anyhow::Result<PathBuf> {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let script = repo.join("../shared/tools/linkemu/linkemu.py");
+    let shared = match std::env::var_os("KIEMKE_SHARED_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    };
+    let script = shared.join("tools/linkemu/linkemu.py");
     anyhow::ensure!(
         script.is_file(),
-        "linkemu not found at {} (the shared/ tools live next to the repository)",
+        "linkemu not found at {} (the shared/ tools live next to the repository, \
+         or set KIEMKE_SHARED_DIR)",
         script.display()
     );
     Ok(script)
