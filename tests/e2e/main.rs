@@ -26,3 +26,22 @@ pub fn server_bin() -> &'static std::path::Path {
 pub fn agent_bin() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_kiemke-agent-e2e"))
 }
+
+/// Runs the agent binary with `args` on the installation in `data`.
+pub fn agent(data: &std::path::Path, args: &[&str]) -> std::io::Result<std::process::Output> {
+    std::process::Command::new(agent_bin())
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env("NO_COLOR", "1")
+        .output()
+}
+
+/// What a command printed, stdout then stderr.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

@@ -4,31 +4,13 @@
 //! refuses plain HTTP to a server that is not this machine (before sending
 //! anything: no traffic leaves the machine).
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kiemke_tests::server::ServerProcess;
 
-use crate::{agent_bin, server_bin};
+use crate::{agent, server_bin, text};
 
 const TLS: &[&str] = &["--tls-self-signed"];
-
-fn agent(data: &Path, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(agent_bin())
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .env("NO_COLOR", "1")
-        .output()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[tokio::test]
 async fn enrollment_pins_the_servers_own_ca_by_fingerprint_or_file() -> anyhow::Result<()> {

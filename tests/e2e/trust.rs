@@ -4,8 +4,7 @@
 //! its reports stay queued. The province's commands (`token create`) work on
 //! a stopped server's store.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use kiemke_agent::report;
@@ -14,7 +13,7 @@ use kiemke_tests::fixtures::{self, Pc};
 use kiemke_tests::server::{COMMUNE, ServerProcess};
 use serde_json::json;
 
-use crate::{agent_bin, server_bin};
+use crate::{agent, server_bin, text};
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
@@ -30,23 +29,6 @@ fn pc() -> Pc {
 
 fn report_body(agent: AgentId) -> Vec<u8> {
     serde_json::to_vec(&report::build(agent, fixtures::inventory(&pc()))).expect("serialise")
-}
-
-fn agent(data: &Path, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(agent_bin())
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .env("NO_COLOR", "1")
-        .output()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[tokio::test]
