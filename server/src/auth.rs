@@ -14,10 +14,12 @@
 //! - [`error`]: [`TrustError`], every refusal with its status, code and
 //!   message in the request's language.
 //! - [`tokens`]: issuing enrollment tokens (shared by the CLI and the admin API).
+//! - [`viewer`]: [`Viewer`], who reads pages and the read API, and their [`Role`].
 
 pub mod error;
 pub mod secret;
 pub mod tokens;
+pub mod viewer;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -28,6 +30,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 pub use self::error::TrustError;
+pub use self::viewer::{Role, Viewer};
 use crate::error::AppError;
 use crate::routes::lang;
 use crate::state::AppState;

@@ -9,7 +9,8 @@
 //! - `identity`: identity key string → device id (see [`identity`]);
 //! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
 //!   secrets only as hashes (see [`trust`]);
-//! - `sites`: the sites registry (see [`sites`]).
+//! - `communes`, `sites`: the communes and sites registries (see
+//!   [`communes`], [`sites`]).
 //! - `meta`: `schema_version` (and what the flags were computed with);
 //! - `assets`, `flags`, `flag_history`: the lifecycle policy's register
 //!   entries, latest flags and status changes (see [`flags`]).
@@ -32,6 +33,7 @@
 
 mod assets;
 pub mod backup;
+pub mod communes;
 pub mod flags;
 pub mod identity;
 mod ingest;
@@ -144,6 +146,7 @@ pub struct Store {
     identity: sled::Tree,
     tokens: sled::Tree,
     agents: sled::Tree,
+    communes: sled::Tree,
     sites: sled::Tree,
     /// Printers and scanners, their identity keys and page-counter history
     /// (see [`peripherals`]).
@@ -228,6 +231,7 @@ impl Store {
             identity: db.open_tree("identity")?,
             tokens: db.open_tree("enroll_tokens")?,
             agents: db.open_tree("agents")?,
+            communes: db.open_tree("communes")?,
             sites: db.open_tree("sites")?,
             peripherals: db.open_tree("peripherals")?,
             peripheral_identity: db.open_tree("peripheral_identity")?,

@@ -367,6 +367,7 @@ pub fn new_site(
         kind,
         name: name.to_owned(),
         lines,
+        staff: None,
         created_at: Utc::now(),
     })
 }

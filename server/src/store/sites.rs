@@ -23,6 +23,10 @@ pub struct SiteRecord {
     /// The site's lines (a site may have several: internet and TSLCD).
     #[serde(default)]
     pub lines: Vec<Line>,
+    /// Staff working at the site, when entered: the equipment norms
+    /// (printers 1 per 3 staff, scanners 1 per 15) are counted from it.
+    #[serde(default)]
+    pub staff: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 
