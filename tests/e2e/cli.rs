@@ -140,7 +140,9 @@ async fn quickstart_serves_this_machines_inventory() -> anyhow::Result<()> {
     // Act: read until it prints where this PC is shown.
     let lines = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
-        let mut lines = std::io::BufReader::new(stdout).lines().map_while(Result::ok);
+        let mut lines = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok);
         let head = lines
             .by_ref()
             .take_while(|l| !l.starts_with("Danh sách thiết bị"))
