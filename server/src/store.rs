@@ -38,9 +38,11 @@ pub mod flags;
 pub mod identity;
 mod ingest;
 pub mod peripherals;
+pub mod proposals;
 mod query;
 pub mod record;
 pub mod sites;
+pub mod speed_results;
 pub mod trust;
 
 use std::path::{Path, PathBuf};
