@@ -24,6 +24,7 @@ pub mod home;
 pub mod ingest;
 pub mod lang;
 pub mod peripherals;
+pub mod proposals;
 pub mod speedtest;
 
 use std::any::Any;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
             &format!("{}/{{id}}", peripherals::PERIPHERALS_PATH),
             get(peripherals::detail),
         )
+        .merge(proposals::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
