@@ -264,7 +264,7 @@ impl Draft {
                     .collect();
                 format!("Thay thế {} thiết bị: {}.", self.quantity, parts.join("; "))
             }
-            _ => format!("{}.", capped(&self.parts, 12).join("; ")),
+            _ => capitalise(&format!("{}.", capped(&self.parts, 12).join("; "))),
         };
         Item {
             no: 0,

@@ -7,8 +7,9 @@
 //! and the devices to be replaced. The words come from [`super::text`].
 
 use docx_rs::{
-    AlignmentType, BreakType, Docx, LineSpacing, PageMargin, Paragraph, Run, RunFonts,
-    SpecialIndentType, Table, TableCell, TableRow, WidthType,
+    AlignmentType, BreakType, Docx, LineSpacing, PageMargin, PageOrientationType, PageSize,
+    Paragraph, Run, RunFonts, SectionProperty, SpecialIndentType, Table, TableCell, TableRow,
+    WidthType,
 };
 
 use super::Rendered;
@@ -27,6 +28,21 @@ const MARGIN_LEFT: i32 = 1_701;
 const MARGIN_RIGHT: i32 = 850;
 /// The width between the margins.
 const TEXT_WIDTH: usize = 11_906 - 1_701 - 850;
+/// The annex is a landscape section (left margin 20 mm): its text width.
+const ANNEX_MARGIN_LEFT: i32 = 1_134;
+const ANNEX_WIDTH: usize = 16_838 - 1_134 - 850;
+
+fn margins(left: i32) -> PageMargin {
+    PageMargin {
+        top: MARGIN_TOP,
+        left,
+        bottom: MARGIN_BOTTOM,
+        right: MARGIN_RIGHT,
+        header: 720,
+        footer: 720,
+        gutter: 0,
+    }
+}
 
 /// Why the document could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -38,17 +54,12 @@ pub struct DocxError(String);
 pub fn write(rendered: &Rendered, created: &str) -> Result<Vec<u8>, DocxError> {
     let t = &rendered.text;
     let p = &rendered.proposal;
+    // The last section (the annex) is landscape; the letter's section
+    // (portrait) ends with the paragraph after the signature block.
     let mut docx = Docx::new()
-        .page_size(A4.0, A4.1)
-        .page_margin(PageMargin {
-            top: MARGIN_TOP,
-            left: MARGIN_LEFT,
-            bottom: MARGIN_BOTTOM,
-            right: MARGIN_RIGHT,
-            header: 720,
-            footer: 720,
-            gutter: 0,
-        })
+        .page_size(A4.1, A4.0)
+        .page_orient(PageOrientationType::Landscape)
+        .page_margin(margins(ANNEX_MARGIN_LEFT))
         .default_fonts(fonts())
         .default_size(BODY)
         .created_at(created)
@@ -69,16 +80,19 @@ pub fn write(rendered: &Rendered, created: &str) -> Result<Vec<u8>, DocxError> {
         .add_paragraph(body(&t.words_line).italic())
         .add_paragraph(body(&t.closing))
         .add_paragraph(empty())
-        .add_table(signature_block(t));
+        .add_table(signature_block(t))
+        .add_paragraph(
+            empty().section_property(
+                SectionProperty::new()
+                    .page_size(PageSize::new().size(A4.0, A4.1))
+                    .page_orient(PageOrientationType::Portrait)
+                    .page_margin(margins(MARGIN_LEFT)),
+            ),
+        );
 
     // Annex.
     docx = docx
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(Run::new().add_break(BreakType::Page))
-                .add_run(Run::new().add_text(&t.annex_title).bold())
-                .align(AlignmentType::Center),
-        )
+        .add_paragraph(centered(&t.annex_title, BODY, true, false))
         .add_paragraph(centered(&t.annex_subtitle, BODY, true, false))
         .add_paragraph(centered(&t.annex_caption, SMALL, false, true))
         .add_paragraph(empty())
@@ -198,13 +212,15 @@ fn cell(paragraphs: Vec<Paragraph>, width: usize) -> TableCell {
 
 /// Issuing body (left) and national motto (right), side by side.
 fn header_block(t: &text::DocText) -> Table {
-    let left_w = TEXT_WIDTH * 2 / 5;
+    let left_w = TEXT_WIDTH * 9 / 20;
     let right_w = TEXT_WIDTH - left_w;
     let mut issuer = Vec::new();
     if let Some(parent) = &t.issuer_parent {
         issuer.push(centered(parent, SMALL, false, false));
     }
-    issuer.push(centered(&t.issuer, SMALL, true, false));
+    for line in &t.issuer_lines {
+        issuer.push(centered(line, SMALL, true, false));
+    }
     issuer.push(centered("───────", SMALL, false, false));
     issuer.push(centered(&t.number, BODY, false, false));
     let motto = vec![
@@ -267,10 +283,10 @@ fn table_cell(text: &str, width: usize, bold: bool, align: AlignmentType) -> Tab
     )
 }
 
-/// Column widths (twips) summing to the text width.
+/// Column widths (twips) summing to the annex's text width.
 fn widths(shares: &[usize]) -> Vec<usize> {
     let total: usize = shares.iter().sum();
-    shares.iter().map(|s| TEXT_WIDTH * s / total).collect()
+    shares.iter().map(|s| ANNEX_WIDTH * s / total).collect()
 }
 
 fn header_row(columns: &[&str], widths: &[usize]) -> TableRow {
@@ -341,7 +357,7 @@ fn annex_table(rendered: &Rendered) -> Table {
     ]));
     Table::new(rows)
         .set_grid(w)
-        .width(TEXT_WIDTH, WidthType::Dxa)
+        .width(ANNEX_WIDTH, WidthType::Dxa)
 }
 
 fn devices_table(rendered: &Rendered) -> Table {
@@ -377,7 +393,7 @@ fn devices_table(rendered: &Rendered) -> Table {
     }
     Table::new(rows)
         .set_grid(w)
-        .width(TEXT_WIDTH, WidthType::Dxa)
+        .width(ANNEX_WIDTH, WidthType::Dxa)
 }
 
 fn subtotals_table(label: &str, rows_in: &[super::build::Subtotal], total: u64) -> Table {
@@ -412,5 +428,5 @@ fn subtotals_table(label: &str, rows_in: &[super::build::Subtotal], total: u64) 
     ]));
     Table::new(rows)
         .set_grid(w)
-        .width(TEXT_WIDTH, WidthType::Dxa)
+        .width(ANNEX_WIDTH, WidthType::Dxa)
 }

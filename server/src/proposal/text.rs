@@ -63,6 +63,9 @@ pub struct DocText {
     pub issuer_parent: Option<String>,
     /// "ỦY BAN NHÂN DÂN XÃ IA GRAI".
     pub issuer: String,
+    /// The issuer as printed in the header block, one line each:
+    /// "ỦY BAN NHÂN DÂN", "XÃ IA GRAI".
+    pub issuer_lines: Vec<String>,
     /// "Số: 12/TTr-UBND".
     pub number: String,
     /// "Ia Grai, ngày 22 tháng 11 năm 2026" (italics).
@@ -219,8 +222,13 @@ pub fn document(input: &ProposalInput, proposal: &Proposal, meta: &DocMeta) -> D
         input.norms.source_vi
     ));
     body.push("3. Kinh phí".to_owned());
+    let issuer_lines = match issuer.strip_prefix("ỦY BAN NHÂN DÂN ") {
+        Some(rest) => vec!["ỦY BAN NHÂN DÂN".to_owned(), rest.to_owned()],
+        None => vec![issuer.clone()],
+    };
     DocText {
         issuer_parent,
+        issuer_lines,
         issuer,
         number,
         place_date: format!("{place}, {}", date_long(meta.date)),

@@ -69,7 +69,11 @@ impl Formats {
                 .set_bold()
                 .set_font_size(13)
                 .set_align(FormatAlign::Center),
-            caption: base.clone().set_italic().set_align(FormatAlign::Center),
+            caption: base
+                .clone()
+                .set_italic()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center),
             header: cell.clone().set_bold().set_align(FormatAlign::Center),
             text: cell.clone(),
             center: cell.clone().set_align(FormatAlign::Center),
@@ -84,6 +88,22 @@ fn page(sheet: &mut Worksheet, name: &str) -> Result<(), XlsxError> {
     sheet.set_name(name)?;
     sheet.set_paper_size(PAPER_A4);
     sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+/// Sets a row's height for its wrapped texts: spreadsheet programs do not
+/// grow rows written by a library, so long reasons would be cut off.
+/// `cells`: (text, column width in characters).
+fn fit_row(sheet: &mut Worksheet, row: u32, cells: &[(&str, f64)]) -> Result<(), XlsxError> {
+    let lines = cells
+        .iter()
+        .map(|(text, width)| {
+            let chars = text.chars().count() as f64;
+            (chars / (width * 1.3).max(1.0)).ceil().max(1.0)
+        })
+        .fold(1.0, f64::max);
+    sheet.set_row_height(row, 15.0 * lines)?;
     Ok(())
 }
 
@@ -92,6 +112,7 @@ fn annex(sheet: &mut Worksheet, rendered: &Rendered, f: &Formats) -> Result<(), 
     let t = &rendered.text;
     let last_col = u16::try_from(COLUMNS.len() - 1).unwrap_or(12);
     sheet.merge_range(0, 0, 0, last_col, &t.issuer, &f.title)?;
+    sheet.set_row_height(2, 30.0)?;
     sheet.merge_range(
         1,
         0,
@@ -108,6 +129,7 @@ fn annex(sheet: &mut Worksheet, rendered: &Rendered, f: &Formats) -> Result<(), 
         sheet.set_column_width(u16::try_from(col).unwrap_or(0), *w)?;
     }
     let header_row = FIRST_ITEM_ROW - 1;
+    sheet.set_row_height(header_row, 45.0)?;
     for (col, name) in COLUMNS.iter().enumerate() {
         sheet.write_string_with_format(
             header_row,
@@ -145,6 +167,16 @@ fn annex(sheet: &mut Worksheet, rendered: &Rendered, f: &Formats) -> Result<(), 
             reason.push_str(note);
         }
         sheet.write_string_with_format(row, 12, &reason, &f.text)?;
+        fit_row(
+            sheet,
+            row,
+            &[
+                (&item.name_vi, widths[1]),
+                (&item.spec_vi, widths[2]),
+                (&item.norm_vi, widths[11]),
+                (&reason, widths[12]),
+            ],
+        )?;
     }
     let total_row = FIRST_ITEM_ROW + u32::try_from(items.len()).unwrap_or(0);
     let (first, last) = (FIRST_ITEM_ROW + 1, total_row + 1);
@@ -222,6 +254,11 @@ fn devices(sheet: &mut Worksheet, rendered: &Rendered, f: &Formats) -> Result<()
         write_opt(sheet, row, 8, d.residual_vnd, &f.money)?;
         sheet.write_string_with_format(row, 9, &d.status_vi, &f.text)?;
         sheet.write_string_with_format(row, 10, &d.reasons_vi, &f.text)?;
+        fit_row(
+            sheet,
+            row,
+            &[(&d.reasons_vi, widths[10]), (&d.label, widths[4])],
+        )?;
     }
     Ok(())
 }
