@@ -572,6 +572,10 @@ async fn a_commune_proposal_and_the_province_consolidation_open_in_libreoffice()
         bytes(&server, &format!("/api/v1/proposals/{id}/docx")).await?
     );
     let commune_xlsx = bytes(&server, &format!("/api/v1/proposals/{id}/xlsx")).await?;
+    assert_eq!(
+        commune_xlsx,
+        bytes(&server, &format!("/api/v1/proposals/{id}/xlsx")).await?
+    );
     let province_docx = bytes(&server, &format!("/api/v1/proposals/{pid}/docx")).await?;
     let province_xlsx = bytes(&server, &format!("/api/v1/proposals/{pid}/xlsx")).await?;
     let html = String::from_utf8(bytes(&server, &format!("/proposals/{id}")).await?)?;

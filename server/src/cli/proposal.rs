@@ -131,8 +131,11 @@ pub fn run(args: &ProposalArgs) -> anyhow::Result<String> {
             let created = format!("{}T00:00:00Z", meta.date);
             proposal::docx::write(&rendered, &created)?
         }
-        Format::Xlsx => proposal::xlsx::write(&rendered)
-            .map_err(|e| anyhow!("cannot write the workbook: {e}"))?,
+        Format::Xlsx => proposal::xlsx::write(
+            &rendered,
+            meta.date.and_time(chrono::NaiveTime::MIN).and_utc(),
+        )
+        .map_err(|e| anyhow!("cannot write the workbook: {e}"))?,
         Format::Html => proposal::page::html(&rendered, Vec::new(), String::new())
             .map_err(|e| anyhow!("cannot render the page: {e}"))?
             .into_bytes(),

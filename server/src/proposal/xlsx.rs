@@ -5,7 +5,11 @@
 //! consolidation, "Theo xã" and "Theo loại" with the subtotals. A4
 //! landscape, Times New Roman.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
+    XlsxError,
+};
 
 use super::Rendered;
 use super::build::Subtotal;
@@ -16,9 +20,25 @@ const PAPER_A4: u8 = 9;
 /// The first row of items (0-based), below the title block and header.
 const FIRST_ITEM_ROW: u32 = 5;
 
-/// The workbook's bytes.
-pub fn write(rendered: &Rendered) -> Result<Vec<u8>, XlsxError> {
+/// The workbook's bytes. `created` is written as the workbook's creation
+/// time, so the same proposal gives the same bytes.
+pub fn write(rendered: &Rendered, created: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    let when = ExcelDateTime::from_ymd(
+        u16::try_from(created.year()).unwrap_or(2026),
+        u8::try_from(created.month()).unwrap_or(1),
+        u8::try_from(created.day()).unwrap_or(1),
+    )?
+    .and_hms(
+        u16::try_from(created.hour()).unwrap_or(0),
+        u8::try_from(created.minute()).unwrap_or(0),
+        created.second(),
+    )?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(&rendered.text.annex_subtitle)
+            .set_creation_datetime(&when),
+    );
     let f = Formats::new();
     annex(workbook.add_worksheet(), rendered, &f)?;
     devices(workbook.add_worksheet(), rendered, &f)?;

@@ -511,7 +511,7 @@ pub async fn xlsx(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let p = load(&state, &viewer, lang, &id).await?;
-    let bytes = proposal::xlsx::write(&rendered(&p))
+    let bytes = proposal::xlsx::write(&rendered(&p), p.created_at)
         .map_err(|e| AppError::new(lang, anyhow::anyhow!("cannot write the workbook: {e}")))?;
     Ok(download(
         bytes,

@@ -309,6 +309,8 @@ fn the_same_input_gives_the_same_documents() {
     assert_eq!(a.text.place_date, "Ia Grai, ngày 02 tháng 7 năm 2026");
     let html = crate::proposal::page::html(&a, Vec::new(), "Dự thảo".into()).expect("html");
     assert!(html.contains("Kính gửi:") && html.contains("Bằng chữ:"));
-    let xlsx = crate::proposal::xlsx::write(&a).expect("xlsx");
+    let at = chrono::Utc::now();
+    let xlsx = crate::proposal::xlsx::write(&a, at).expect("xlsx");
     assert!(xlsx.starts_with(b"PK"));
+    assert_eq!(xlsx, crate::proposal::xlsx::write(&b, at).expect("xlsx"));
 }
