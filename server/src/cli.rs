@@ -11,6 +11,7 @@ pub mod users;
 
 mod flags;
 mod policy_check;
+mod proposal;
 
 use std::process::ExitCode;
 
@@ -63,6 +64,9 @@ pub enum Command {
     /// In các thiết bị cần theo dõi hoặc đề xuất thay thế, kèm lý do (print
     /// flagged devices with their reasons)
     Flags(flags::FlagsArgs),
+    /// Lập tờ trình đề xuất trang bị (Word, Excel hoặc bản in) từ kho dữ
+    /// liệu của máy chủ đã dừng (write an equipment proposal)
+    Proposal(proposal::ProposalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +88,7 @@ impl Command {
             Command::User(c) => c.store_args().lang.unwrap_or_default(),
             Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
             Command::Flags(args) => args.lang.unwrap_or_default(),
+            Command::Proposal(args) => args.lang.unwrap_or_default(),
         }
     }
 }
@@ -135,6 +140,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
         Command::Flags(args) => {
             print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)
+        }
+        Command::Proposal(args) => {
+            print(tokio::task::spawn_blocking(move || proposal::run(&args)).await??)
         }
     }
 }

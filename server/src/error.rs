@@ -51,6 +51,15 @@ pub enum Failure {
     Timeout(Duration),
     #[error("over {0} requests at once: shed")]
     Overloaded(usize),
+    /// Refused with a status, code and message the handler chose (403,
+    /// 404, 409 of resources without variants of their own).
+    #[error("{status}: {en}")]
+    Refused {
+        status: StatusCode,
+        code: ErrorCode,
+        vi: String,
+        en: String,
+    },
     #[error("{0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -86,6 +95,7 @@ impl AppError {
             Failure::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Failure::Timeout(_) | Failure::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::SpeedTestRefused(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Refused { status, .. } => *status,
         }
     }
 
@@ -221,6 +231,7 @@ impl AppError {
                 },
                 None,
             ),
+            Failure::Refused { code, vi, en, .. } => (*code, lang.pick(vi, en).to_owned(), None),
             Failure::SpeedTestRefused(refusal) => (
                 ErrorCode::RateLimited,
                 speedtest_refusal_message(*refusal, lang),

@@ -27,6 +27,8 @@
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
 //! - [`backup`]: the `backup` and `restore` commands.
+//! - [`proposal`]: equipment-upgrade proposals (Tờ trình, annex, print
+//!   view) from the flagged devices, lines and norms.
 
 pub mod auth;
 pub mod backup;
@@ -34,6 +36,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod policy;
+pub mod proposal;
 pub mod quickstart;
 pub mod routes;
 pub mod serve;

@@ -14,6 +14,7 @@
 //! - [`rules`]: the minimum-configuration rules.
 //! - [`register`]: a device's asset-register entry (date, cost, site).
 //! - [`flags`]: the status (`ok`/`watch`/`replace`) with every reason.
+//! - [`norms`]: equipment norms and prices for proposals.
 
 pub mod age;
 pub mod category;
@@ -21,6 +22,7 @@ pub mod cpu;
 pub mod depreciation;
 pub mod file;
 pub mod flags;
+pub mod norms;
 pub mod register;
 pub mod rules;
 
@@ -193,6 +195,17 @@ impl Policy {
         }
     }
 
+    /// The equipment norms: this file's, else the shipped file's.
+    pub fn norms(&self) -> &norms::Norms {
+        match &self.file.norms {
+            Some(norms) => norms,
+            None => Policy::shipped().file.norms.as_ref().unwrap_or_else(|| {
+                // `the_shipped_policy_has_norms` guards this in CI.
+                unreachable!("the shipped policy has a [norms] section")
+            }),
+        }
+    }
+
     pub fn name(&self) -> String {
         format!("{} ({})", self.file.policy.name, self.file.policy.version)
     }
@@ -249,6 +262,9 @@ impl PolicyFile {
                 "line-targets".into(),
                 "mục tiêu đường truyền phải lớn hơn 0 / line targets must be above 0".into(),
             ));
+        }
+        if let Some(norms) = &self.norms {
+            norms.check()?;
         }
         if self.rules.ram_min.thresholds.tolerance_percent > 50 {
             return Err((

@@ -53,6 +53,7 @@ pub mod ingest;
 pub mod lang;
 pub mod login;
 pub mod peripherals;
+pub mod proposals;
 pub mod speedtest;
 pub mod users;
 
@@ -250,6 +251,35 @@ pub fn catalog() -> Vec<Route> {
             peripherals::detail,
         ),
         route(M::GET, audit::AUDIT_API_PATH, Admin, audit::api),
+        // Equipment-upgrade proposals: officers for their commune, the
+        // province's consolidation for province admins (checked inside).
+        route(M::GET, "/proposals/{id}", Read, proposals::page),
+        route(M::GET, proposals::PROPOSALS_PATH, Read, proposals::list),
+        route(M::POST, proposals::PROPOSALS_PATH, Write, proposals::create),
+        route(
+            M::GET,
+            format!("{}/{{id}}", proposals::PROPOSALS_PATH),
+            Read,
+            proposals::detail,
+        ),
+        route(
+            M::POST,
+            format!("{}/{{id}}/transition", proposals::PROPOSALS_PATH),
+            Write,
+            proposals::transition,
+        ),
+        route(
+            M::GET,
+            format!("{}/{{id}}/docx", proposals::PROPOSALS_PATH),
+            Read,
+            proposals::docx,
+        ),
+        route(
+            M::GET,
+            format!("{}/{{id}}/xlsx", proposals::PROPOSALS_PATH),
+            Read,
+            proposals::xlsx,
+        ),
     ];
     // The admin API.
     for (path, method, handler) in admin::entries() {

@@ -42,11 +42,13 @@ pub mod flags;
 pub mod identity;
 mod ingest;
 pub mod peripherals;
+pub mod proposals;
 mod query;
 pub mod record;
 pub mod scope;
 pub mod sessions;
 pub mod sites;
+pub mod speed_results;
 pub mod trust;
 pub mod users;
 

@@ -13,6 +13,7 @@ mod librespeed;
 mod peripherals;
 mod policy;
 mod probe;
+mod proposal;
 mod protocol_doc;
 mod shaped;
 mod spool;

@@ -10,6 +10,8 @@
 //!   (root only).
 //! - [`lan`]: an office LAN in network namespaces with snmpsim devices,
 //!   for discovery tests (root only).
+//! - [`documents`]: LibreOffice, pdftotext and pdftoppm on generated
+//!   documents (proposals).
 //! - [`fixtures`]: inventories of made-up PCs with chosen hardware identities.
 //! - [`netns`]: [`netns::ShapedLink`], two network namespaces joined by a
 //!   wire with delay, jitter, loss and rate (needs root), with helpers to run
@@ -24,6 +26,7 @@
 pub mod agent;
 pub mod baseline;
 pub mod cups;
+pub mod documents;
 pub mod fixtures;
 pub mod lan;
 pub mod measure;

@@ -27,6 +27,10 @@ pub struct PolicyFile {
     pub life: Vec<LifeVersion>,
     pub line_targets: LineTargets,
     pub rules: Rules,
+    /// Equipment norms and prices for proposals; a file without them uses
+    /// the shipped file's (see [`super::Policy::norms`]).
+    #[serde(default)]
+    pub norms: Option<super::norms::Norms>,
 }
 
 /// Which policy this is, shown with every flag.

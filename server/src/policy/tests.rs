@@ -155,3 +155,41 @@ fn docs_policy_md_explains_every_rule_and_regime() {
         assert!(SHIPPED.contains(&format!("[rules.{rule}]")), "{rule}");
     }
 }
+
+#[test]
+fn the_shipped_policy_has_norms() {
+    let policy = Policy::parse(SHIPPED, "kiemke-policy.toml").expect("valid");
+    let norms = policy.file.norms.as_ref().expect("a [norms] section");
+    let max = |key: &str| norms.item(key).map(|i| i.max_price_vnd);
+    assert_eq!(max("desktop"), Some(20_000_000));
+    assert_eq!(max("laptop"), Some(25_000_000));
+    assert_eq!(max("printer"), Some(13_000_000));
+    assert_eq!(max("scanner"), Some(22_000_000));
+    assert_eq!(max("photocopier"), Some(110_000_000));
+    assert_eq!(max("shredder"), Some(10_000_000));
+    assert_eq!(
+        norms.item("printer").and_then(|i| i.staff_per_unit),
+        Some(3)
+    );
+    assert_eq!(
+        norms.item("scanner").and_then(|i| i.staff_per_unit),
+        Some(15)
+    );
+    assert_eq!(
+        norms.replacing(Category::Mfp).map(|i| i.key.as_str()),
+        Some("printer")
+    );
+    // A file without norms uses the shipped ones; a price above its
+    // maximum is refused naming the field.
+    let without = SHIPPED.split("\n[norms]").next().expect("text");
+    let policy = Policy::parse(without, "no-norms.toml").expect("valid");
+    assert_eq!(policy.norms(), norms);
+    let over = SHIPPED.replace(
+        "max-price-vnd = 13000000",
+        "max-price-vnd = 13000000\nprice-vnd = 14000000",
+    );
+    let err = Policy::parse(&over, "over.toml")
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("norms.items[2].price-vnd"), "{err}");
+}

@@ -54,6 +54,7 @@ struct World {
     app: TestApp,
     device: String,
     printer: String,
+    proposal: String,
 }
 
 async fn world() -> World {
@@ -87,10 +88,26 @@ async fn world() -> World {
     let device = ack["device_id"].as_str().expect("device id").to_owned();
     let printers = app.store.list_peripherals().expect("peripherals");
     let printer = printers.first().expect("a printer").id.to_string();
+    let mut request =
+        Request::post("/api/v1/proposals").header(header::CONTENT_TYPE, "application/json");
+    if let Some(bearer) = &app.admin_bearer {
+        request = request.header(header::AUTHORIZATION, bearer);
+    }
+    let body = Body::from(serde_json::json!({ "commune": COMMUNE }).to_string());
+    let (status, _, bytes) = app.request(request.body(body).expect("request")).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let proposal: Value = serde_json::from_slice(&bytes).expect("json");
+    let proposal = proposal["id"].as_u64().expect("proposal id").to_string();
     World {
         app,
         device,
         printer,
+        proposal,
     }
 }
 
@@ -99,15 +116,24 @@ impl World {
     /// changes in one request do not affect the next), its CSRF token in
     /// the header and in a form body for writes.
     async fn call(&self, who: Who, method: &Method, path: &str) -> (StatusCode, HeaderMap, Value) {
+        let write = method != Method::GET;
+        // The JSON API's writes name the data's commune in their body where
+        // they take one (creating a proposal, an asset, ...); forms carry
+        // the CSRF token in their body.
+        let json = write && path.starts_with("/api/");
         let mut request = Request::builder().method(method.clone()).uri(path);
-        let mut body = Body::empty();
-        if method != Method::GET {
-            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            body = Body::from("csrf=");
+        if write {
+            let kind = if json {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            request = request.header(header::CONTENT_TYPE, kind);
         }
+        let mut csrf = String::new();
         if let Some(user) = who.user() {
             let id = session::create(&self.app.store, user, Utc::now()).expect("session");
-            let csrf = self
+            csrf = self
                 .app
                 .store
                 .session(&session::id_hash(&id))
@@ -115,11 +141,17 @@ impl World {
                 .expect("session")
                 .csrf;
             request = request.header(header::COOKIE, format!("{}={id}", session::COOKIE));
-            if method != Method::GET {
+            if write {
                 request = request.header("x-csrf-token", &csrf);
-                body = Body::from(format!("csrf={csrf}"));
             }
         }
+        let body = if json {
+            Body::from(serde_json::json!({ "commune": COMMUNE }).to_string())
+        } else if write {
+            Body::from(format!("csrf={csrf}"))
+        } else {
+            Body::empty()
+        };
         let (status, headers, bytes) = self.app.request(request.body(body).expect("request")).await;
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, headers, json)
@@ -129,6 +161,8 @@ impl World {
     fn sample_path(&self, path: &str) -> String {
         let id = if path.contains("/peripherals/") {
             self.printer.clone()
+        } else if path.contains("/proposals/") {
+            self.proposal.clone()
         } else if path.contains("/admin/tokens/") {
             kiemke_server::auth::secret::generate_token_id().to_string()
         } else if path.contains("/admin/agents/") {

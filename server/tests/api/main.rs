@@ -11,6 +11,7 @@ mod ingest;
 mod limits;
 mod pages;
 mod peripherals;
+mod proposals;
 mod serve;
 mod speedtest;
 mod trust;
