@@ -27,12 +27,15 @@
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
 //! - [`backup`]: the `backup` and `restore` commands.
+//! - [`lines`]: each site's line status (target, availability, latency)
+//!   from the probe time series (`store::probes`).
 
 pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod lines;
 pub mod policy;
 pub mod quickstart;
 pub mod routes;

@@ -23,6 +23,7 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod lines;
 pub mod peripherals;
 pub mod speedtest;
 
@@ -118,6 +119,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{}/{{id}}", peripherals::PERIPHERALS_PATH),
             get(peripherals::detail),
+        )
+        .route(
+            &format!("{}/{{commune}}/{{site}}/lines", lines::SITES_PATH),
+            get(lines::status),
+        )
+        .route(
+            &format!("{}/{{commune}}/{{site}}/speedtest", lines::SITES_PATH),
+            post(lines::request_speed_test),
         )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

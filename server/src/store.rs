@@ -19,6 +19,9 @@
 //!   attributes reports without an inventory (batched probe results);
 //! - `peripherals`, `peripheral_identity`, `page_counts`: printers and
 //!   scanners from the reports' peripherals sections (see [`peripherals`]);
+//! - `line_samples`: each site's ping bursts and throughput tests in time
+//!   order, and `speedtest_requests`: tests the server asks sites for (see
+//!   [`probes`]);
 //! - `meta`: `schema_version`.
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
@@ -38,6 +41,7 @@ pub mod flags;
 pub mod identity;
 mod ingest;
 pub mod peripherals;
+pub mod probes;
 mod query;
 pub mod record;
 pub mod sites;
@@ -153,6 +157,10 @@ pub struct Store {
     peripherals: sled::Tree,
     peripheral_identity: sled::Tree,
     page_counts: sled::Tree,
+    /// Each site's probe time series and pending test requests (see
+    /// [`probes`]).
+    line_samples: sled::Tree,
+    speedtest_requests: sled::Tree,
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
@@ -236,6 +244,8 @@ impl Store {
             peripherals: db.open_tree("peripherals")?,
             peripheral_identity: db.open_tree("peripheral_identity")?,
             page_counts: db.open_tree("page_counts")?,
+            line_samples: db.open_tree("line_samples")?,
+            speedtest_requests: db.open_tree("speedtest_requests")?,
             db,
             writes: Arc::default(),
         })
