@@ -9,6 +9,7 @@ mod durability;
 mod identity;
 mod ingest;
 mod librespeed;
+mod lines;
 mod peripherals;
 mod policy;
 mod probe;
