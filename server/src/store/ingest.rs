@@ -239,6 +239,7 @@ impl Store {
                             super::peripherals::absorb(
                                 &peripheral_trees,
                                 report,
+                                origin,
                                 last,
                                 received_at,
                             )?;
@@ -318,7 +319,13 @@ impl Store {
                         origin,
                     };
                     reports.insert(id, abort(record::encode(&stored))?)?;
-                    super::peripherals::absorb(&peripheral_trees, report, device_id, received_at)?;
+                    super::peripherals::absorb(
+                        &peripheral_trees,
+                        report,
+                        origin,
+                        device_id,
+                        received_at,
+                    )?;
                     super::probes::absorb(line_samples, report, origin, device_id, received_at)?;
                     Ok(Committed {
                         outcome: IngestOutcome::Stored {
