@@ -6,6 +6,7 @@
 //! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
 //! (in [`trust`]) work on a stopped server's store.
 
+pub mod assets;
 pub mod trust;
 
 mod flags;
@@ -52,6 +53,9 @@ pub enum Command {
     /// Danh sách điểm của xã: thêm, liệt kê (sites registry)
     #[command(subcommand)]
     Site(trust::SiteCommand),
+    /// Tài sản nhập tay: nhập từ CSV/XLSX, thêm, liệt kê (manual assets)
+    #[command(subcommand)]
+    Asset(assets::AssetCommand),
     /// Chính sách vòng đời thiết bị (lifecycle policy)
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -76,6 +80,7 @@ impl Command {
             Command::Token(c) => c.store_args().lang.unwrap_or_default(),
             Command::Agent(c) => c.store_args().lang.unwrap_or_default(),
             Command::Site(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Asset(c) => c.store_args().lang.unwrap_or_default(),
             Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
             Command::Flags(args) => args.lang.unwrap_or_default(),
         }
@@ -125,6 +130,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Token(command) => trust::token(command),
         Command::Agent(command) => trust::agent(command),
         Command::Site(command) => trust::site(command),
+        Command::Asset(command) => assets::asset(command),
         Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
         Command::Flags(args) => {
             print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)

@@ -27,6 +27,8 @@
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
 //! - [`backup`]: the `backup` and `restore` commands.
+//! - [`import`]: reading officers' CSV/XLSX lists (`import::table`, shared)
+//!   and the manual asset list (`import::assets`).
 //! - [`lines`]: each site's line status (target, availability, latency)
 //!   from the probe time series (`store::probes`).
 
@@ -35,6 +37,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod lines;
 pub mod policy;
 pub mod quickstart;

@@ -24,6 +24,7 @@ pub mod home;
 pub mod ingest;
 pub mod lang;
 pub mod lines;
+pub mod manual_assets;
 pub mod peripherals;
 pub mod speedtest;
 
@@ -127,6 +128,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{}/{{commune}}/{{site}}/speedtest", lines::SITES_PATH),
             post(lines::request_speed_test),
+        )
+        .route(
+            manual_assets::MANUAL_ASSETS_PATH,
+            get(manual_assets::list).post(manual_assets::create),
+        )
+        .route(
+            &format!("{}/import", manual_assets::MANUAL_ASSETS_PATH),
+            post(manual_assets::import),
+        )
+        .route(
+            &format!("{}/{{id}}", manual_assets::MANUAL_ASSETS_PATH),
+            axum::routing::put(manual_assets::update).delete(manual_assets::delete),
         )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -22,6 +22,8 @@
 //! - `line_samples`: each site's ping bursts and throughput tests in time
 //!   order, and `speedtest_requests`: tests the server asks sites for (see
 //!   [`probes`]);
+//! - `manual_assets`, `manual_asset_keys`: equipment registered by hand or
+//!   imported from officers' lists (see [`manual_assets`]);
 //! - `meta`: `schema_version`.
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
@@ -40,6 +42,7 @@ pub mod communes;
 pub mod flags;
 pub mod identity;
 mod ingest;
+pub mod manual_assets;
 pub mod peripherals;
 pub mod probes;
 mod query;
@@ -161,6 +164,10 @@ pub struct Store {
     /// [`probes`]).
     line_samples: sled::Tree,
     speedtest_requests: sled::Tree,
+    /// Assets registered by hand and their identity keys (see
+    /// [`manual_assets`]).
+    manual_assets: sled::Tree,
+    manual_asset_keys: sled::Tree,
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
@@ -246,6 +253,8 @@ impl Store {
             page_counts: db.open_tree("page_counts")?,
             line_samples: db.open_tree("line_samples")?,
             speedtest_requests: db.open_tree("speedtest_requests")?,
+            manual_assets: db.open_tree("manual_assets")?,
+            manual_asset_keys: db.open_tree("manual_asset_keys")?,
             db,
             writes: Arc::default(),
         })

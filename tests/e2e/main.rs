@@ -10,6 +10,7 @@ mod identity;
 mod ingest;
 mod librespeed;
 mod lines;
+mod manual_assets;
 mod peripherals;
 mod policy;
 mod probe;

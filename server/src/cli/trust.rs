@@ -139,7 +139,7 @@ impl SiteCommand {
 }
 
 /// Opens the store named by `args`, explaining a lock held by a running server.
-fn open(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
+pub(crate) fn open(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
     let file = match &args.config {
         Some(path) => ConfigFile::read(path)?,
         None => ConfigFile::default(),
