@@ -6,6 +6,7 @@
 //! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
 //! (in [`trust`]) and `user` (in [`users`]) work on a stopped server's store.
 
+pub mod assets;
 pub mod trust;
 pub mod users;
 
@@ -58,6 +59,9 @@ pub enum Command {
     /// (web users)
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Tài sản nhập tay: nhập từ CSV/XLSX, thêm, liệt kê (manual assets)
+    #[command(subcommand)]
+    Asset(assets::AssetCommand),
     /// Chính sách vòng đời thiết bị (lifecycle policy)
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -86,6 +90,7 @@ impl Command {
             Command::Agent(c) => c.store_args().lang.unwrap_or_default(),
             Command::Site(c) => c.store_args().lang.unwrap_or_default(),
             Command::User(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Asset(c) => c.store_args().lang.unwrap_or_default(),
             Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
             Command::Flags(args) => args.lang.unwrap_or_default(),
             Command::Proposal(args) => args.lang.unwrap_or_default(),
@@ -137,6 +142,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Agent(command) => trust::agent(command),
         Command::Site(command) => trust::site(command),
         Command::User(command) => users::user(command),
+        Command::Asset(command) => assets::asset(command),
         Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
         Command::Flags(args) => {
             print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)

@@ -43,6 +43,13 @@ pub enum Failure {
     },
     #[error("no route for {0}")]
     NoRoute(String),
+    /// Authenticated, but this user may not see or change that (another
+    /// commune's data); the message says whose it is.
+    #[error("forbidden: {en}")]
+    Forbidden { vi: String, en: String },
+    /// A thing named in the path does not exist (a site, an asset).
+    #[error("not found: {en}")]
+    NotFound { vi: String, en: String },
     #[error("method {method} not allowed for {path}")]
     MethodNotAllowed { method: String, path: String },
     #[error("throughput test refused: {0:?}")]
@@ -91,7 +98,10 @@ impl AppError {
             Failure::InvalidDeviceId(_)
             | Failure::InvalidQuery(_)
             | Failure::InvalidValue { .. } => StatusCode::BAD_REQUEST,
-            Failure::DeviceNotFound(_) | Failure::NoRoute(_) => StatusCode::NOT_FOUND,
+            Failure::DeviceNotFound(_) | Failure::NoRoute(_) | Failure::NotFound { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            Failure::Forbidden { .. } => StatusCode::FORBIDDEN,
             Failure::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Failure::Timeout(_) | Failure::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::SpeedTestRefused(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -178,6 +188,12 @@ impl AppError {
                 },
                 None,
             ),
+            Failure::Forbidden { vi: m_vi, en: m_en } => {
+                (ErrorCode::Forbidden, lang.pick(m_vi, m_en).to_owned(), None)
+            }
+            Failure::NotFound { vi: m_vi, en: m_en } => {
+                (ErrorCode::NotFound, lang.pick(m_vi, m_en).to_owned(), None)
+            }
             Failure::NoRoute(path) => (
                 ErrorCode::NotFound,
                 if vi {

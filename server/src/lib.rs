@@ -29,12 +29,18 @@
 //! - [`backup`]: the `backup` and `restore` commands.
 //! - [`proposal`]: equipment-upgrade proposals (Tờ trình, annex, print
 //!   view) from the flagged devices, lines and norms.
+//! - [`import`]: reading officers' CSV/XLSX lists (`import::table`, shared)
+//!   and the manual asset list (`import::assets`).
+//! - [`lines`]: each site's line status (target, availability, latency)
+//!   from the probe time series (`store::probes`).
 
 pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod import;
+pub mod lines;
 pub mod policy;
 pub mod proposal;
 pub mod quickstart;

@@ -266,6 +266,12 @@ impl PolicyFile {
         if let Some(norms) = &self.norms {
             norms.check()?;
         }
+        if !(1..=365).contains(&self.line_targets.speed_test_max_age_days) {
+            return Err((
+                "line-targets.speed-test-max-age-days".into(),
+                "phải từ 1 đến 365 ngày / must be 1–365 days".into(),
+            ));
+        }
         if self.rules.ram_min.thresholds.tolerance_percent > 50 {
             return Err((
                 "rules.ram-min.thresholds.tolerance-percent".into(),

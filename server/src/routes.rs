@@ -51,7 +51,9 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod lines;
 pub mod login;
+pub mod manual_assets;
 pub mod peripherals;
 pub mod proposals;
 pub mod speedtest;
@@ -279,6 +281,50 @@ pub fn catalog() -> Vec<Route> {
             format!("{}/{{id}}/xlsx", proposals::PROPOSALS_PATH),
             Read,
             proposals::xlsx,
+        ),
+        // Line status per site, speed tests on request.
+        route(
+            M::GET,
+            format!("{}/{{commune}}/{{site}}/lines", lines::SITES_PATH),
+            Read,
+            lines::status,
+        ),
+        route(
+            M::POST,
+            format!("{}/{{commune}}/{{site}}/speedtest", lines::SITES_PATH),
+            Write,
+            lines::request_speed_test,
+        ),
+        // Assets entered by hand or imported from the commune's list.
+        route(
+            M::GET,
+            manual_assets::MANUAL_ASSETS_PATH,
+            Read,
+            manual_assets::list,
+        ),
+        route(
+            M::POST,
+            manual_assets::MANUAL_ASSETS_PATH,
+            Write,
+            manual_assets::create,
+        ),
+        route(
+            M::POST,
+            format!("{}/import", manual_assets::MANUAL_ASSETS_PATH),
+            Write,
+            manual_assets::import,
+        ),
+        route(
+            M::PUT,
+            format!("{}/{{id}}", manual_assets::MANUAL_ASSETS_PATH),
+            Write,
+            manual_assets::update,
+        ),
+        route(
+            M::DELETE,
+            format!("{}/{{id}}", manual_assets::MANUAL_ASSETS_PATH),
+            Write,
+            manual_assets::delete,
         ),
     ];
     // The admin API.

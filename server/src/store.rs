@@ -19,6 +19,11 @@
 //!   attributes reports without an inventory (batched probe results);
 //! - `peripherals`, `peripheral_identity`, `page_counts`: printers and
 //!   scanners from the reports' peripherals sections (see [`peripherals`]);
+//! - `line_samples`: each site's ping bursts and throughput tests in time
+//!   order, and `speedtest_requests`: tests the server asks sites for (see
+//!   [`probes`]);
+//! - `manual_assets`, `manual_asset_keys`: equipment registered by hand or
+//!   imported from officers' lists (see [`manual_assets`]);
 //! - `meta`: `schema_version`.
 //! - `users`, `sessions`, `audit`: web users, their log-in sessions (only
 //!   hashed ids) and the audit log of every write (see [`users`],
@@ -41,7 +46,9 @@ pub mod communes;
 pub mod flags;
 pub mod identity;
 mod ingest;
+pub mod manual_assets;
 pub mod peripherals;
+pub mod probes;
 pub mod proposals;
 mod query;
 pub mod record;
@@ -162,6 +169,14 @@ pub struct Store {
     peripherals: sled::Tree,
     peripheral_identity: sled::Tree,
     page_counts: sled::Tree,
+    /// Each site's probe time series and pending test requests (see
+    /// [`probes`]).
+    line_samples: sled::Tree,
+    speedtest_requests: sled::Tree,
+    /// Assets registered by hand and their identity keys (see
+    /// [`manual_assets`]).
+    manual_assets: sled::Tree,
+    manual_asset_keys: sled::Tree,
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
@@ -245,6 +260,10 @@ impl Store {
             peripherals: db.open_tree("peripherals")?,
             peripheral_identity: db.open_tree("peripheral_identity")?,
             page_counts: db.open_tree("page_counts")?,
+            line_samples: db.open_tree("line_samples")?,
+            speedtest_requests: db.open_tree("speedtest_requests")?,
+            manual_assets: db.open_tree("manual_assets")?,
+            manual_asset_keys: db.open_tree("manual_asset_keys")?,
             db,
             writes: Arc::default(),
         })

@@ -10,6 +10,8 @@ mod durability;
 mod identity;
 mod ingest;
 mod librespeed;
+mod lines;
+mod manual_assets;
 mod peripherals;
 mod policy;
 mod probe;

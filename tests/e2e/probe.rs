@@ -241,9 +241,12 @@ fn speed_test_against_the_real_server_then_refused_past_its_hourly_limit() {
             (computed - n(mbps)).abs() < 1e-6 * computed,
             "{mbps}: {computed}"
         );
+        // 4 s less ≥ 2 s warm-up; an upload's window runs on to the
+        // server's last answer (bytes still queued at the deadline).
+        let most = if window == "measured_up_s" { 3.0 } else { 2.0 };
         assert!(
-            n(window) >= 1.0 && n(window) <= 2.0,
-            "4 s less ≥ 2 s warm-up"
+            n(window) >= 1.0 && n(window) <= most,
+            "{window}: 4 s less ≥ 2 s warm-up"
         );
     }
     let p = &json["download_per_second_mbps"];

@@ -313,7 +313,14 @@ async fn direction(
             ProbeError::Network(cause)
         });
     }
-    let window = Window::choose(&meter.snapshot(), options.warmup);
+    let window = match (way, meter.last_acknowledged()) {
+        // Uploads are counted when the server acknowledges them (see
+        // `transfer`): the window runs to the last acknowledgement.
+        (Way::Up, Some(end)) => {
+            Window::until_acknowledged(&meter.snapshot(), options.warmup, meter.total(), end)
+        }
+        _ => Window::choose(&meter.snapshot(), options.warmup),
+    };
     Ok(Direction {
         meter,
         window,

@@ -145,7 +145,7 @@ pub(crate) fn open_store(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
 }
 
 /// Opens the store named by `args`, explaining a lock held by a running server.
-fn open(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
+pub(crate) fn open(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
     let file = match &args.config {
         Some(path) => ConfigFile::read(path)?,
         None => ConfigFile::default(),

@@ -246,6 +246,14 @@ pub struct LineTargets {
     pub default_mbps: u32,
     #[serde(default)]
     pub site_kinds: BTreeMap<SiteKind, u32>,
+    /// A site whose latest throughput test is older than this is asked for
+    /// one (in a report acknowledgement, one PC at a time).
+    #[serde(default = "default_speed_test_max_age_days")]
+    pub speed_test_max_age_days: u32,
+}
+
+fn default_speed_test_max_age_days() -> u32 {
+    7
 }
 
 impl LineTargets {

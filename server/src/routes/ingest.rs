@@ -87,7 +87,11 @@ pub async fn ingest(
     if let IngestOutcome::Stored { device_id, .. } = outcome {
         crate::routes::flags::refresh(&state, device_id).await;
     }
-    let ack = outcome.ack(report.report_id);
+    let mut ack = outcome.ack(report.report_id);
+    if matches!(outcome, IngestOutcome::Stored { .. }) {
+        ack.run_speed_test =
+            crate::routes::lines::ask_for_speed_test(&state, agent.agent_id, &agent.origin).await;
+    }
     tracing::info!(
         report_id = %ack.report_id, device_id = %ack.device_id, agent_id = %report.agent_id,
         commune = %agent.origin.commune,

@@ -1,10 +1,12 @@
-//! `GET /api/v1/peripherals` (every printer, scanner and network device the
-//! PCs reported, deduplicated) and `GET /api/v1/peripherals/{id}` (one, with
+//! `GET /api/v1/peripherals[?commune=CODE]` (every printer, scanner and
+//! network device the PCs reported, deduplicated per commune; one commune's
+//! with `commune`) and `GET /api/v1/peripherals/{id}` (one, with
 //! its page-counter history).
 
 use axum::Json;
-use axum::extract::{Path, State};
-use kiemke_shared::DeviceId;
+use axum::extract::{Path, Query, State};
+use kiemke_shared::{CommuneCode, DeviceId};
+use serde::Deserialize;
 
 use crate::auth::Viewer;
 use crate::auth::access::AccessError;
@@ -16,27 +18,43 @@ use crate::store::peripherals::{PeripheralDetail, PeripheralRecord};
 /// Where the peripherals are listed.
 pub const PERIPHERALS_PATH: &str = "/api/v1/peripherals";
 
+/// `GET /api/v1/peripherals` query.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub commune: Option<String>,
+}
+
 pub async fn list(
     viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<PeripheralRecord>>, AppError> {
-    let scope = viewer.commune_scope().cloned();
+    let commune = match query.commune.as_deref() {
+        Some(c) => Some(CommuneCode::parse(c).map_err(|_| {
+            AppError::new(
+                lang,
+                Failure::InvalidValue {
+                    field: "commune".into(),
+                    vi: "Mã xã không hợp lệ: mã đơn vị hành chính gồm 5 chữ số, ví dụ 24118."
+                        .into(),
+                    en: "Invalid commune code: five digits, e.g. 24118.".into(),
+                },
+            )
+        })?),
+        None => None,
+    };
+    // An officer lists their own commune, and asking for another is refused.
+    let commune = match (viewer.commune_scope(), commune) {
+        (Some(own), Some(asked)) if &asked != own => {
+            return Err(AppError::new(lang, AccessError::OtherCommune(asked)));
+        }
+        (Some(own), _) => Some(own.clone()),
+        (None, asked) => asked,
+    };
     let list = state
         .store
-        .blocking(move |store| {
-            let all = store.list_peripherals()?;
-            let Some(own) = scope else {
-                return Ok(all);
-            };
-            let mut mine = Vec::new();
-            for p in all {
-                if store.communes_of(&p.seen_by)?.contains(&own) {
-                    mine.push(p);
-                }
-            }
-            Ok(mine)
-        })
+        .blocking(move |store| store.list_peripherals_in(commune.as_ref()))
         .await
         .in_lang(lang)?;
     Ok(Json(list))

@@ -246,7 +246,14 @@ pub fn read(
     input: impl Read,
     mut entry: impl FnMut(&str, Vec<u8>, Vec<u8>) -> Result<(), BackupError>,
 ) -> Result<Manifest, BackupError> {
-    let mut reader = BufReader::new(MultiGzDecoder::new(input));
+    // A gzip stream that fails to decode is a damaged backup, not a foreign
+    // file: a flipped byte can break the very first deflate block, so tell
+    // the two apart by the gzip magic, not by where decoding failed.
+    let mut raw = BufReader::new(input);
+    let gzip = raw
+        .fill_buf()
+        .is_ok_and(|head| head.starts_with(&[0x1f, 0x8b]));
+    let mut reader = BufReader::new(MultiGzDecoder::new(raw));
     let mut hash = Sha256::new();
     let mut line = Vec::new();
     let mut next_line = |line: &mut Vec<u8>| -> Result<bool, BackupError> {
@@ -262,10 +269,19 @@ pub fn read(
     };
 
     // Not gzip, or empty: not one of ours.
-    if !next_line(&mut line).map_err(|_| BackupError::NotABackup)? {
+    let first = next_line(&mut line).map_err(|e| if gzip { e } else { BackupError::NotABackup })?;
+    if !first {
         return Err(BackupError::NotABackup);
     }
-    let header: Header = serde_json::from_slice(&line).map_err(|_| BackupError::NotABackup)?;
+    let header: Header = serde_json::from_slice(&line).map_err(|e| {
+        // Our header is plain ASCII JSON: bytes beyond ASCII in a gzip
+        // stream's first line are damage.
+        if gzip && line.iter().any(|b| !b.is_ascii()) {
+            BackupError::corrupt(format!("header: {e}"))
+        } else {
+            BackupError::NotABackup
+        }
+    })?;
     if header.format != FORMAT {
         return Err(BackupError::NotABackup);
     }

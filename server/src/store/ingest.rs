@@ -165,10 +165,20 @@ impl Store {
             &self.peripherals,
             &self.peripheral_identity,
             &self.page_counts,
+            &self.line_samples,
         );
         let committed = trees
             .transaction(
-                |(reports, devices, history, pointers, per_devices, per_identity, page_counts)| {
+                |(
+                    reports,
+                    devices,
+                    history,
+                    pointers,
+                    per_devices,
+                    per_identity,
+                    page_counts,
+                    line_samples,
+                )| {
                     // Printers and scanners in the report join their own trees,
                     // in the same transaction (see `super::peripherals`).
                     let peripheral_trees = super::peripherals::Trees {
@@ -229,9 +239,11 @@ impl Store {
                             super::peripherals::absorb(
                                 &peripheral_trees,
                                 report,
+                                origin,
                                 last,
                                 received_at,
                             )?;
+                            super::probes::absorb(line_samples, report, origin, last, received_at)?;
                             return Ok(Committed {
                                 outcome: IngestOutcome::Stored {
                                     device_id: last,
@@ -307,7 +319,14 @@ impl Store {
                         origin,
                     };
                     reports.insert(id, abort(record::encode(&stored))?)?;
-                    super::peripherals::absorb(&peripheral_trees, report, device_id, received_at)?;
+                    super::peripherals::absorb(
+                        &peripheral_trees,
+                        report,
+                        origin,
+                        device_id,
+                        received_at,
+                    )?;
+                    super::probes::absorb(line_samples, report, origin, device_id, received_at)?;
                     Ok(Committed {
                         outcome: IngestOutcome::Stored {
                             device_id,

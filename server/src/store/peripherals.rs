@@ -18,6 +18,13 @@
 //! serial is never merged into (a replacement printer on the old address is
 //! a new device).
 //!
+//! Identity keys live in one namespace per commune (`COMMUNE/serial:…`,
+//! like the PCs' keys in `identity`): the reporting agent's commune comes
+//! from its enrollment, so two communes' printers with the same serial (or
+//! the same private address 192.168.1.10) never merge, and an agent cannot
+//! update another commune's printer. Reports stored without an origin use
+//! bare keys.
+//!
 //! Written inside the ingest's transaction ([`absorb`]), so a report and
 //! its peripherals are stored together or not at all.
 
@@ -28,11 +35,11 @@ use kiemke_shared::firmware::is_placeholder_serial;
 use kiemke_shared::peripherals::{
     Connection, PageCount, PageCounter, Peripheral, PeripheralKind, PeripheralSource, Supply, UsbId,
 };
-use kiemke_shared::{DeviceId, Report};
+use kiemke_shared::{CommuneCode, DeviceId, Report, SiteCode};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::record;
+use super::record::{self, Origin};
 use super::{Store, StoreError};
 
 /// One printer, scanner or network device, merged from every report that
@@ -61,8 +68,13 @@ pub struct PeripheralRecord {
     pub page_count: Option<PageCount>,
     /// The latest supply levels.
     pub supplies: Vec<Supply>,
-    /// Identity keys pointing here.
+    /// Identity keys pointing here (with their commune prefix).
     pub keys: BTreeSet<String>,
+    /// The commune and site of the agents that reported it (the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commune: Option<CommuneCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
 }
 
 /// One page-counter reading.
@@ -158,14 +170,19 @@ fn load(devices: &TransactionalTree, id: &DeviceId) -> TxResult<Option<Periphera
 pub(super) fn absorb(
     trees: &Trees<'_>,
     report: &Report,
+    origin: Option<&Origin>,
     pc: DeviceId,
     at: DateTime<Utc>,
 ) -> TxResult<()> {
     let Some(section) = &report.peripherals else {
         return Ok(());
     };
+    let namespace = |key: String| match origin {
+        Some(o) => format!("{}/{key}", o.commune),
+        None => key,
+    };
     for p in &section.devices {
-        let keys = keys(p, &pc);
+        let keys: Vec<String> = keys(p, &pc).into_iter().map(namespace).collect();
         if keys.is_empty() {
             continue;
         }
@@ -209,8 +226,14 @@ pub(super) fn absorb(
             page_count: None,
             supplies: Vec::new(),
             keys: BTreeSet::new(),
+            commune: None,
+            site: None,
         });
         merge(&mut rec, p, serial, pc, at);
+        if let Some(origin) = origin {
+            rec.commune = Some(origin.commune.clone());
+            rec.site.clone_from(&origin.site);
+        }
         for key in keys {
             trees
                 .identity
@@ -294,12 +317,24 @@ fn merge(
 impl Store {
     /// Every peripheral, printers first, then by model.
     pub fn list_peripherals(&self) -> Result<Vec<PeripheralRecord>, StoreError> {
+        self.list_peripherals_in(None)
+    }
+
+    /// The peripherals of one commune (all with `None`), printers first,
+    /// then by model.
+    pub fn list_peripherals_in(
+        &self,
+        commune: Option<&CommuneCode>,
+    ) -> Result<Vec<PeripheralRecord>, StoreError> {
         let mut all: Vec<PeripheralRecord> = self
             .peripherals
             .iter()
             .map(|entry| {
                 let (_, bytes) = entry?;
-                record::decode("peripherals", &bytes)
+                record::decode::<PeripheralRecord>("peripherals", &bytes)
+            })
+            .filter(|r| {
+                commune.is_none() || r.as_ref().map_or(true, |r| r.commune.as_ref() == commune)
             })
             .collect::<Result<_, _>>()?;
         all.sort_by(|a, b| {
@@ -373,5 +408,41 @@ mod tests {
         });
         scanner.port = Some("1-1.2".into());
         assert_eq!(keys(&scanner, &pc), [format!("usb:{pc}:04a9:190f:1-1.2")]);
+    }
+
+    #[test]
+    fn identical_serials_in_two_communes_stay_two_printers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let origin = |commune: &str| Origin {
+            commune: CommuneCode::parse(commune).expect("code"),
+            site: None,
+        };
+        let send = |origin: &Origin| {
+            let info = serde_json::from_value(serde_json::json!({
+                "version": "0.1.0", "os_family": "windows", "privileged": true
+            }))
+            .expect("agent info");
+            let mut report = Report::new(kiemke_shared::AgentId::generate(), info, Utc::now());
+            let mut p = printer();
+            p.serial = Some("PHBCK12345".into());
+            report.peripherals = Some(kiemke_shared::peripherals::Peripherals {
+                devices: vec![p],
+                discovery_ran: true,
+            });
+            store
+                .ingest_blocking_from(&report, Some(origin), Utc::now())
+                .expect("ingest");
+        };
+        let (a, b) = (origin("24118"), origin("24121"));
+        send(&a);
+        send(&a);
+        send(&b);
+        let all = store.list_peripherals().expect("list");
+        assert_eq!(all.len(), 2, "{all:#?}");
+        let in_a = store.list_peripherals_in(Some(&a.commune)).expect("list");
+        assert_eq!(in_a.len(), 1);
+        assert_eq!(in_a[0].seen_by.len(), 2);
+        assert!(in_a[0].keys.iter().all(|k| k.starts_with("24118/")));
     }
 }

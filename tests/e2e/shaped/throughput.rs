@@ -129,13 +129,11 @@ fn one_stream_measures_less_than_many_on_a_lossy_link_needs_root() -> anyhow::Re
 
 /// A line with a deep queue (linkemu's own pacing queues without bound, like
 /// a bufferbloated modem): uploads counted where they are sent, not where
-/// they arrive, read above what the link can carry. Measured on the current
-/// agent: 52.69 Mbit/s through 50 Mbit/s, +10.2 % over iperf3
-/// (`docs/benchmarks.md`), because `probe/speed/transfer.rs` counts a frame
-/// when hyper takes it. Run it with `--ignored` once uploads are counted at
-/// the receiver.
+/// they arrive, would read above what the link can carry (an agent that
+/// counted a frame when hyper took it read 52.69 Mbit/s through 50 Mbit/s,
+/// +10.2 % over iperf3). `probe/speed/transfer.rs` counts a request's bytes
+/// when the server answers it, so they are counted where they arrive.
 #[test]
-#[ignore = "the agent counts upload bytes when it hands them to hyper: +10 % on a deep queue (docs/benchmarks.md)"]
 fn upload_through_a_deep_queue_is_not_overstated_needs_root() -> anyhow::Result<()> {
     let _one_at_a_time = serial();
     let rate = 50.0;

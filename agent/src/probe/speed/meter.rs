@@ -26,6 +26,9 @@ pub struct Meter {
     start: Instant,
     buckets: Vec<AtomicU64>,
     total: AtomicU64,
+    /// The latest end of an [`Meter::add_spread`] span, in ns from the
+    /// start: when the last acknowledged byte was known to have arrived.
+    last_acknowledged_ns: AtomicU64,
     /// Set when the server ended a response early or refused a stream.
     server_limited: AtomicBool,
     /// The first stream failure, for the message when nothing got through.
@@ -40,6 +43,7 @@ impl Meter {
             start,
             buckets: (0..n).map(|_| AtomicU64::new(0)).collect(),
             total: AtomicU64::new(0),
+            last_acknowledged_ns: AtomicU64::new(0),
             server_limited: AtomicBool::new(false),
             first_error: OnceLock::new(),
         }
@@ -56,6 +60,38 @@ impl Meter {
         let index = at.saturating_duration_since(self.start).as_millis() / BUCKET.as_millis();
         if let Some(b) = self.buckets.get(index as usize) {
             b.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts `bytes` known to have arrived somewhere between `from` and
+    /// `to`, spread evenly over that span's buckets. An upload request's
+    /// bytes are only known to have reached the server when its answer
+    /// comes back; on its own connection they arrived steadily in between
+    /// (each request starts with that connection's queue empty: the
+    /// previous answer came after all earlier bytes), so an even spread is
+    /// what the receiver saw, and bytes still queued at the deadline land
+    /// after it, outside the window.
+    pub fn add_spread(&self, from: Instant, to: Instant, bytes: u64) {
+        self.total.fetch_add(bytes, Ordering::Relaxed);
+        let ns = |at: Instant| at.saturating_duration_since(self.start).as_nanos();
+        let (a, b) = (ns(from), ns(to).max(ns(from)));
+        self.last_acknowledged_ns
+            .fetch_max(u64::try_from(b).unwrap_or(u64::MAX), Ordering::Relaxed);
+        let width = BUCKET.as_nanos();
+        if a == b {
+            if let Some(bucket) = self.buckets.get((a / width) as usize) {
+                bucket.fetch_add(bytes, Ordering::Relaxed);
+            }
+            return;
+        }
+        // Cumulative shares, so the rounding never adds or loses a byte.
+        let upto = |t: u128| (u128::from(bytes) * (t.clamp(a, b) - a) / (b - a)) as u64;
+        for (index, bucket) in self.buckets.iter().enumerate() {
+            let (lo, hi) = (index as u128 * width, (index as u128 + 1) * width);
+            if hi <= a || lo >= b {
+                continue;
+            }
+            bucket.fetch_add(upto(hi) - upto(lo), Ordering::Relaxed);
         }
     }
 
@@ -80,6 +116,15 @@ impl Meter {
     /// All bytes counted, including any after the last bucket.
     pub fn total(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
+    }
+
+    /// When the last acknowledged byte was known to have arrived, from the
+    /// start; `None` if nothing was acknowledged.
+    pub fn last_acknowledged(&self) -> Option<Duration> {
+        match self.last_acknowledged_ns.load(Ordering::Relaxed) {
+            0 => None,
+            ns => Some(Duration::from_nanos(ns)),
+        }
     }
 
     pub fn snapshot(&self) -> Vec<u64> {
@@ -138,6 +183,38 @@ impl Window {
     }
 }
 
+impl Window {
+    /// The window of a direction counted at acknowledgement (uploads): the
+    /// warm-up as [`Window::choose`] finds it, but the window runs to `end`,
+    /// the last acknowledgement, and holds every byte acknowledged after the
+    /// warm-up (`total` minus the warm-up's buckets). Bytes still queued at
+    /// the deadline arrive after it, and the line was busy carrying them
+    /// until they did, so they count with the time they took, not as if
+    /// they had arrived by the deadline. Per-second figures stay those of
+    /// the buckets.
+    pub fn until_acknowledged(
+        buckets: &[u64],
+        min_warmup: Duration,
+        total: u64,
+        end: Duration,
+    ) -> Window {
+        let window = Window::choose(buckets, min_warmup);
+        let first = (window.warmup.as_millis() / BUCKET.as_millis()) as usize;
+        let before: u64 = buckets.iter().take(first).sum();
+        let measured = end.saturating_sub(window.warmup);
+        if measured < BUCKET {
+            return window;
+        }
+        let bytes = total.saturating_sub(before);
+        Window {
+            measured,
+            bytes,
+            mbps: stats::mbps(bytes, measured.as_secs_f64()),
+            ..window
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +235,47 @@ mod tests {
         assert_eq!(s.len(), 10);
         assert_eq!((s[0], s[1], s[9]), (10, 20, 30));
         assert_eq!(m.total(), 100);
+    }
+
+    #[test]
+    fn acknowledged_bytes_spread_over_their_span() {
+        let start = Instant::now();
+        let ms = |n: u64| start + Duration::from_millis(n);
+        let m = Meter::new(start, Duration::from_secs(1));
+        // 400 bytes over 100..500 ms: 100 in each of buckets 1..=4.
+        m.add_spread(ms(100), ms(500), 400);
+        // 1000 bytes over 850..1350 ms: 850–900 ms is 100 bytes (bucket
+        // 8), 900–1000 ms 200 (bucket 9), the rest after the end, in the
+        // total only.
+        m.add_spread(ms(850), ms(1350), 1000);
+        let s = m.snapshot();
+        assert_eq!(&s[..6], &[0, 100, 100, 100, 100, 0]);
+        assert_eq!((s[8], s[9]), (100, 200));
+        assert_eq!(m.total(), 1400);
+        // An instant span lands in one bucket.
+        m.add_spread(ms(620), ms(620), 7);
+        assert_eq!(m.snapshot()[6], 7);
+    }
+
+    #[test]
+    fn an_acknowledged_window_runs_to_the_last_answer() {
+        // 10 s at 100 Mbps in the buckets, and 1 s more acknowledged after
+        // the deadline (the queue draining): 9 s of 100 Mbps after a 2 s
+        // warm-up.
+        let buckets = vec![B100; 100];
+        let total = 110 * B100;
+        let w = Window::until_acknowledged(
+            &buckets,
+            Duration::from_secs(2),
+            total,
+            Duration::from_secs(11),
+        );
+        assert_eq!(w.warmup, Duration::from_secs(2));
+        assert_eq!(w.measured, Duration::from_secs(9));
+        assert_eq!(w.bytes, 90 * B100);
+        assert!((w.mbps - 100.0).abs() < 1e-9, "{}", w.mbps);
+        let m = Meter::new(Instant::now(), Duration::from_secs(1));
+        assert_eq!(m.last_acknowledged(), None);
     }
 
     #[test]

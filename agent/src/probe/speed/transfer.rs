@@ -5,11 +5,18 @@
 //! connection is exactly what a multi-stream test must avoid). Responses
 //! are read chunk by chunk as they arrive and counted in the [`Meter`]; no
 //! body is ever collected in memory. Uploads stream slices of one random
-//! (incompressible) buffer, counted as they are handed to the connection.
+//! (incompressible) buffer, in requests of a few seconds; a request's bytes
+//! are counted when the server's answer shows it received them all, spread
+//! over the time the request took ([`Meter::add_spread`]), and the upload's
+//! window ends with the last answer ([`super::meter::Window::until_acknowledged`]).
+//! Counting bytes when handed to the connection would count what still sits
+//! in the PC's socket buffer and the modem's queue at the deadline: on a
+//! deep queue that read 10 % above what the line carried.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -32,13 +39,16 @@ pub const CK_SIZE: u64 = 1024;
 /// Upload frames handed to the connection: small enough for fine-grained
 /// counting, large enough to cost nothing per byte.
 const FRAME: usize = 64 << 10;
-/// One upload request lasts at most this long (servers time requests out),
-/// then the stream sends the next on the same connection.
-const MAX_POST_TIME: Duration = Duration::from_secs(5);
+/// One upload request lasts at most this long (servers time requests out,
+/// and its bytes are only counted when it is answered), then the stream
+/// sends the next on the same connection.
+const MAX_POST_TIME: Duration = Duration::from_secs(2);
 /// LibreSpeed servers often cap request bodies; its own client posts 20 MB.
 const LIBRESPEED_MAX_POST: u64 = 20 << 20;
-/// How long past the end of the test an upload's answer is awaited.
-const ANSWER_GRACE: Duration = Duration::from_secs(3);
+/// How long past the end of the test an upload's answer is awaited: what
+/// is still queued at the deadline must drain first (a bufferbloated modem
+/// holds seconds of it). An unanswered request's bytes are not counted.
+const ANSWER_GRACE: Duration = Duration::from_secs(10);
 
 /// Where a server's test endpoints are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,12 +197,14 @@ pub async fn upload(
     let frames = (data.len() / FRAME).max(1);
     let mut offset = (rand::random::<u32>() as usize % frames) * FRAME;
     while Instant::now() < deadline {
-        let until = deadline.min(Instant::now() + MAX_POST_TIME);
+        let sent_at = Instant::now();
+        let until = deadline.min(sent_at + MAX_POST_TIME);
+        let handed = Arc::new(AtomicU64::new(0));
         let body = UploadBody {
             data: data.clone(),
             offset,
             left: max_bytes,
-            meter: meter.clone(),
+            handed: handed.clone(),
             until: until.into_std(),
         };
         offset = (offset + FRAME * 7) % (frames * FRAME);
@@ -208,19 +220,27 @@ pub async fn upload(
             Ok(Err(e)) => return meter.note_error(e.to_string()),
             Ok(Ok(r)) if !r.status().is_success() => return refused(&meter, r).await,
             Ok(Ok(r)) => {
+                // The answer comes once the server has read the whole body.
+                let answered = Instant::now();
                 let _ = timeout_at(until + ANSWER_GRACE, r.bytes()).await;
+                meter.add_spread(
+                    sent_at.into_std(),
+                    answered.into_std(),
+                    handed.load(Ordering::Relaxed),
+                );
             }
         }
     }
 }
 
 /// A request body of slices of one random buffer, ending at `until` (or
-/// after `left` bytes), counting what it hands out.
+/// after `left` bytes), counting what it hands out (counted in the meter
+/// only once the server answers).
 struct UploadBody {
     data: Bytes,
     offset: usize,
     left: u64,
-    meter: Arc<Meter>,
+    handed: Arc<AtomicU64>,
     until: std::time::Instant,
 }
 
@@ -243,7 +263,7 @@ impl Body for UploadBody {
         }
         self.offset = if end >= len { 0 } else { end };
         self.left -= chunk.len() as u64;
-        self.meter.add(chunk.len());
+        self.handed.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         Poll::Ready(Some(Ok(Frame::data(chunk))))
     }
 
