@@ -27,6 +27,8 @@
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
 //! - [`backup`]: the `backup` and `restore` commands.
+//! - [`survey`]: the province-wide survey: per-commune figures, line status
+//!   per site, the traffic light.
 
 pub mod auth;
 pub mod backup;
@@ -39,6 +41,7 @@ pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod survey;
 pub mod telemetry;
 pub mod tls;
 

@@ -10,7 +10,8 @@
 //! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
 //!   secrets only as hashes (see [`trust`]);
 //! - `communes`, `sites`: the communes and sites registries (see
-//!   [`communes`], [`sites`]).
+//!   [`communes`], [`sites`]); what the province survey reads is
+//!   gathered in [`survey`].
 //! - `meta`: `schema_version` (and what the flags were computed with);
 //! - `assets`, `flags`, `flag_history`: the lifecycle policy's register
 //!   entries, latest flags and status changes (see [`flags`]).
@@ -41,6 +42,7 @@ pub mod peripherals;
 mod query;
 pub mod record;
 pub mod sites;
+pub mod survey;
 pub mod trust;
 
 use std::path::{Path, PathBuf};
