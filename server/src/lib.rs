@@ -27,6 +27,8 @@
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
 //! - [`backup`]: the `backup` and `restore` commands.
+//! - [`fixture`]: a made-up province (communes, sites, PCs, printers,
+//!   line measurements) for demos, tests and simulations.
 //! - [`survey`]: the province-wide survey: per-commune figures, line status
 //!   per site, the traffic light.
 
@@ -35,6 +37,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fixture;
 pub mod policy;
 pub mod quickstart;
 pub mod routes;
