@@ -27,6 +27,7 @@
 //!   (`store::identity`) and backups (`store::backup`); the only module that
 //!   touches sled.
 //! - [`backup`]: the `backup` and `restore` commands.
+//! - [`export`]: the survey as XLSX and CSV.
 //! - [`fixture`]: a made-up province (communes, sites, PCs, printers,
 //!   line measurements) for demos, tests and simulations.
 //! - [`survey`]: the province-wide survey: per-commune figures, line status
@@ -37,6 +38,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod fixture;
 pub mod policy;
 pub mod quickstart;

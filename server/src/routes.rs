@@ -25,6 +25,7 @@ pub mod ingest;
 pub mod lang;
 pub mod peripherals;
 pub mod speedtest;
+pub mod survey;
 
 use std::any::Any;
 use std::future::Future;
@@ -114,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(FLAGS_SUMMARY_PATH, get(flags::summary))
         .route(protocol::HEALTH_PATH, get(health::health))
+        .merge(survey::routes())
         .route(peripherals::PERIPHERALS_PATH, get(peripherals::list))
         .route(
             &format!("{}/{{id}}", peripherals::PERIPHERALS_PATH),

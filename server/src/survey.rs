@@ -44,6 +44,20 @@ pub fn province(
     Ok(aggregate::province(&inputs, policy, now))
 }
 
+/// The survey with every commune's devices, for exports: the province, or
+/// one commune (`scope`).
+pub fn with_devices(
+    store: &Store,
+    policy: &Policy,
+    scope: Option<&CommuneCode>,
+    now: DateTime<Utc>,
+) -> Result<(ProvinceSurvey, Vec<CommuneDetail>), StoreError> {
+    let inputs = store.survey_inputs(scope, window_start(policy, now))?;
+    let details = aggregate::details(&inputs, policy, now);
+    let survey = aggregate::summarize(details.iter().map(|d| d.survey.clone()).collect(), now);
+    Ok((survey, details))
+}
+
 /// One commune in detail: its figures, sites with their daily line series,
 /// every device with status and reasons. `None` for a commune that is
 /// neither registered nor reporting.

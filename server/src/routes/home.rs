@@ -5,8 +5,8 @@
 //! English.
 
 mod device_view;
-mod format;
-mod labels;
+pub(crate) mod format;
+pub(crate) mod labels;
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;

@@ -313,12 +313,25 @@ fn one(
 
 /// Every commune of the registry and every commune devices report from.
 pub fn province(inputs: &SurveyInputs, policy: &Policy, now: DateTime<Utc>) -> ProvinceSurvey {
+    let communes = details(inputs, policy, now)
+        .into_iter()
+        .map(|d| d.survey)
+        .collect();
+    summarize(communes, now)
+}
+
+/// Every commune in detail (devices included), by code.
+pub fn details(inputs: &SurveyInputs, policy: &Policy, now: DateTime<Utc>) -> Vec<CommuneDetail> {
     let split = split(inputs);
     let mut codes: BTreeSet<&CommuneCode> = inputs.communes.iter().map(|c| &c.code).collect();
     codes.extend(split.devices.keys().copied());
-    let communes: Vec<CommuneSurvey> = (codes.into_iter())
-        .map(|code| one(code, inputs, &split, policy, now).survey)
-        .collect();
+    (codes.into_iter())
+        .map(|code| one(code, inputs, &split, policy, now))
+        .collect()
+}
+
+/// The province's totals over `communes`.
+pub fn summarize(communes: Vec<CommuneSurvey>, now: DateTime<Utc>) -> ProvinceSurvey {
     let mut totals = Totals::default();
     for c in &communes {
         totals.communes += 1;

@@ -12,4 +12,5 @@ mod pages;
 mod peripherals;
 mod serve;
 mod speedtest;
+mod survey;
 mod trust;
