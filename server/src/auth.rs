@@ -6,8 +6,11 @@
 //!   constant time and refuses revoked agents. Handlers that take it never run
 //!   for an unauthenticated request.
 //! - **The province administrator**: [`Admin`] checks `Authorization: Bearer
-//!   <admin token>` against the token in the server's configuration; without
-//!   one configured the admin API is off.
+//!   <admin token>` against the token in the server's configuration, or
+//!   accepts a logged-in user whose role is province admin (see [`Viewer`]).
+//! - **Web users**: [`Viewer`], from the admin token or a session cookie
+//!   ([`session`]); accounts and the lock-out in [`accounts`], passwords
+//!   in [`password`], CSRF in [`csrf`], refusals in [`access`].
 //!
 //! # Layout
 //! - [`secret`]: random secrets, their hashes, constant-time verification.
@@ -15,9 +18,16 @@
 //!   message in the request's language.
 //! - [`tokens`]: issuing enrollment tokens (shared by the CLI and the admin API).
 //! - [`viewer`]: [`Viewer`], who reads pages and the read API, and their [`Role`].
+//! - [`accounts`], [`password`], [`session`], [`csrf`], [`access`]: users,
+//!   their passwords, log-in sessions, forms' CSRF tokens, access refusals.
 
+pub mod access;
+pub mod accounts;
+pub mod csrf;
 pub mod error;
+pub mod password;
 pub mod secret;
+pub mod session;
 pub mod tokens;
 pub mod viewer;
 
@@ -83,18 +93,16 @@ impl FromRequestParts<AppState> for AuthenticatedAgent {
     }
 }
 
-/// The province administrator, authenticated by the configured admin token.
+/// The province administrator: the configured admin token, or a session
+/// whose user is a province admin.
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;
 
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let lang = lang::pick(parts.uri.query(), &parts.headers, state.config.lang);
-        let refuse = |e: TrustError| AppError::new(lang, e);
+impl Admin {
+    /// Checks `Authorization: Bearer <admin token>`.
+    pub fn from_token(parts: &Parts, state: &AppState) -> Result<Admin, TrustError> {
         let Some(expected) = &state.config.admin_token else {
-            return Err(refuse(TrustError::AdminDisabled));
+            return Err(TrustError::AdminDisabled);
         };
         let presented = parts
             .headers
@@ -105,8 +113,27 @@ impl FromRequestParts<AppState> for Admin {
             .map(|(_, token)| token.trim());
         match presented {
             Some(token) if same_secret(token, expected.expose()) => Ok(Admin),
-            _ => Err(refuse(TrustError::AdminUnauthorized)),
+            _ => Err(TrustError::AdminUnauthorized),
         }
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let lang = lang::pick(parts.uri.query(), &parts.headers, state.config.lang);
+        let has_session = session::cookie_value(&parts.headers, session::COOKIE).is_some();
+        if parts.headers.contains_key(header::AUTHORIZATION) || !has_session {
+            return Admin::from_token(parts, state).map_err(|e| AppError::new(lang, e));
+        }
+        let viewer = Viewer::from_request_parts(parts, state)
+            .await
+            .map_err(AppError::from)?;
+        viewer
+            .check_admin()
+            .map(|()| Admin)
+            .map_err(|e| AppError::new(lang, e))
     }
 }
 

@@ -4,9 +4,10 @@
 //! [--commune CODE] [--json]`. `main.rs` only calls [`main`]. More
 //! subcommands join [`Command`]; those that run a server reuse
 //! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
-//! (in [`trust`]) work on a stopped server's store.
+//! (in [`trust`]) and `user` (in [`users`]) work on a stopped server's store.
 
 pub mod trust;
+pub mod users;
 
 mod flags;
 mod policy_check;
@@ -52,6 +53,10 @@ pub enum Command {
     /// Danh sách điểm của xã: thêm, liệt kê (sites registry)
     #[command(subcommand)]
     Site(trust::SiteCommand),
+    /// Người dùng giao diện web: thêm, liệt kê, đổi mật khẩu, vô hiệu hóa
+    /// (web users)
+    #[command(subcommand)]
+    User(users::UserCommand),
     /// Chính sách vòng đời thiết bị (lifecycle policy)
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -76,6 +81,7 @@ impl Command {
             Command::Token(c) => c.store_args().lang.unwrap_or_default(),
             Command::Agent(c) => c.store_args().lang.unwrap_or_default(),
             Command::Site(c) => c.store_args().lang.unwrap_or_default(),
+            Command::User(c) => c.store_args().lang.unwrap_or_default(),
             Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
             Command::Flags(args) => args.lang.unwrap_or_default(),
         }
@@ -125,6 +131,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Token(command) => trust::token(command),
         Command::Agent(command) => trust::agent(command),
         Command::Site(command) => trust::site(command),
+        Command::User(command) => users::user(command),
         Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
         Command::Flags(args) => {
             print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)

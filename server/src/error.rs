@@ -24,6 +24,10 @@ pub enum Failure {
     Store(#[from] StoreError),
     #[error(transparent)]
     Trust(#[from] TrustError),
+    #[error(transparent)]
+    Access(#[from] crate::auth::access::AccessError),
+    #[error(transparent)]
+    Account(#[from] crate::auth::accounts::AccountError),
     #[error("invalid device id: {0}")]
     InvalidDeviceId(#[source] IdError),
     #[error("invalid query string: {0}")]
@@ -71,6 +75,8 @@ impl AppError {
         match &self.failure {
             Failure::Decode(e) => e.status(),
             Failure::Trust(e) => e.status(),
+            Failure::Access(e) => e.status(),
+            Failure::Account(e) => account_status(e),
             Failure::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
             Failure::Store(_) | Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Failure::InvalidDeviceId(_)
@@ -90,6 +96,8 @@ impl AppError {
         let (error, message, field) = match &self.failure {
             Failure::Decode(e) => (e.code(), e.message(lang), e.field()),
             Failure::Trust(e) => (e.code(), e.message(lang), e.field()),
+            Failure::Access(e) => (e.code(), e.message(lang), None),
+            Failure::Account(e) => (account_code(e), e.message(lang), None),
             Failure::Store(StoreError::Conflict { report_id }) => (
                 ErrorCode::Conflict,
                 if vi {
@@ -224,6 +232,28 @@ impl AppError {
             message,
             field,
         }
+    }
+}
+
+fn account_status(e: &crate::auth::accounts::AccountError) -> StatusCode {
+    use crate::auth::accounts::AccountError as E;
+    match e {
+        E::InvalidName | E::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        E::Exists(_) | E::LastAdmin => StatusCode::CONFLICT,
+        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::LoginRefused | E::WrongCurrentPassword => StatusCode::UNAUTHORIZED,
+        E::Store(_) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn account_code(e: &crate::auth::accounts::AccountError) -> ErrorCode {
+    use crate::auth::accounts::AccountError as E;
+    match e {
+        E::InvalidName | E::Password(_) => ErrorCode::InvalidField,
+        E::Exists(_) | E::LastAdmin => ErrorCode::Conflict,
+        E::NotFound(_) => ErrorCode::NotFound,
+        E::LoginRefused | E::WrongCurrentPassword => ErrorCode::Unauthorized,
+        E::Store(_) | E::Internal(_) => ErrorCode::Internal,
     }
 }
 

@@ -13,6 +13,7 @@
 //! concurrency limit: a large backup takes longer than any report.
 //! The throughput test routes ([`speedtest`]) are the exception: see there.
 
+pub mod access_labels;
 pub mod admin;
 pub mod backup;
 pub mod connections;
@@ -23,6 +24,7 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod lang;
+pub mod login;
 pub mod peripherals;
 pub mod speedtest;
 pub mod survey;
@@ -97,6 +99,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::index))
         .route("/devices/{id}", get(home::device))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", get(login::logout_page).post(login::logout))
+        .route(
+            "/account/password",
+            get(login::password_page).post(login::change_password),
+        )
         .route(protocol::REPORTS_PATH, post(ingest::ingest))
         .route(protocol::ENROLL_PATH, post(enroll::enroll))
         .nest(protocol::ADMIN_PATH, admin::routes())

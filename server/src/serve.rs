@@ -138,6 +138,18 @@ pub async fn serve_prepared(
         None => Policy::shipped().clone(),
     };
     let insecure_http = config.insecure_http;
+    // The first start on an empty store: an administrator to log in with.
+    let first_admin = store
+        .blocking(|store| {
+            crate::auth::accounts::ensure_first_admin(store)
+                .map_err(|e| crate::store::StoreError::Task(e.to_string()))
+        })
+        .await
+        .map_err(|e| anyhow!(e.message(lang)))?;
+    if let Some(password) = first_admin {
+        announce(&crate::auth::accounts::first_admin_line(&password, lang))
+            .context("cannot write to stdout")?;
+    }
     let state = AppState::new(store.clone(), config).with_policy(policy);
     refresh_flags(&state)
         .await

@@ -21,6 +21,9 @@
 //! - `peripherals`, `peripheral_identity`, `page_counts`: printers and
 //!   scanners from the reports' peripherals sections (see [`peripherals`]);
 //! - `meta`: `schema_version`.
+//! - `users`, `sessions`, `audit`: web users, their log-in sessions (only
+//!   hashed ids) and the audit log of every write (see [`users`],
+//!   [`sessions`], [`audit`]).
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
@@ -33,6 +36,7 @@
 //! commune's device by claiming its serial number.
 
 mod assets;
+pub mod audit;
 pub mod backup;
 pub mod communes;
 pub mod flags;
@@ -41,9 +45,11 @@ mod ingest;
 pub mod peripherals;
 mod query;
 pub mod record;
+pub mod sessions;
 pub mod sites;
 pub mod survey;
 pub mod trust;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};

@@ -138,6 +138,11 @@ impl SiteCommand {
     }
 }
 
+/// Opens the store named by `args` (for the other store commands).
+pub(crate) fn open_store(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
+    open(args)
+}
+
 /// Opens the store named by `args`, explaining a lock held by a running server.
 fn open(args: &StoreArgs) -> anyhow::Result<(Store, Lang)> {
     let file = match &args.config {

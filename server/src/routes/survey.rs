@@ -65,12 +65,14 @@ pub enum Refusal {
         vi: String,
         en: String,
     },
+    /// A form without this session's CSRF token.
+    Csrf,
 }
 
 impl Refusal {
     pub fn status(&self) -> StatusCode {
         match self {
-            Refusal::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Refusal::Forbidden { .. } | Refusal::Csrf => StatusCode::FORBIDDEN,
             Refusal::UnknownCommune { .. } => StatusCode::NOT_FOUND,
             Refusal::Invalid { .. } => StatusCode::BAD_REQUEST,
         }
@@ -93,13 +95,21 @@ impl Refusal {
                 format!("There is no commune with code {commune} in the province's list.")
             }
             (Refusal::Invalid { vi, en, .. }, lang) => lang.pick(vi, en).to_owned(),
+            (Refusal::Csrf, lang) => lang
+                .pick(
+                    "Biểu mẫu đã hết hạn hoặc không gửi từ trang của Kiểm kê. Hãy mở lại trang \
+                     và gửi lại.",
+                    "The form expired or did not come from a Kiểm kê page. Reopen the page and \
+                     send it again.",
+                )
+                .to_owned(),
         }
     }
 
     /// As a JSON API error.
     pub fn api(&self, lang: Lang) -> Response {
         let (error, field) = match self {
-            Refusal::Forbidden { .. } => (ErrorCode::Forbidden, None),
+            Refusal::Forbidden { .. } | Refusal::Csrf => (ErrorCode::Forbidden, None),
             Refusal::UnknownCommune { .. } => (ErrorCode::NotFound, None),
             Refusal::Invalid { field, .. } => (ErrorCode::InvalidField, Some(field.clone())),
         };

@@ -55,14 +55,13 @@ fn html(body: &[u8]) -> String {
 #[tokio::test]
 async fn the_survey_needs_a_viewer() {
     let (app, _) = seeded();
-    for path in [
-        "/api/v1/survey",
-        "/survey",
-        "/communes/23000",
-        "/export/survey.xlsx",
-    ] {
-        let (status, _, _) = app.get(path, &[]).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    let (status, _, _) = app.get("/api/v1/survey", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for path in ["/survey", "/communes/23000", "/export/survey.xlsx"] {
+        let (status, headers, _) = app.get(path, &[]).await;
+        assert!(status.is_redirection(), "{path}: {status}");
+        let to = headers["location"].to_str().expect("location");
+        assert!(to.starts_with("/login?next="), "{path}: {to}");
     }
 }
 

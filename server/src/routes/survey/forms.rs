@@ -3,9 +3,9 @@
 //! with the values kept, a message saying what to fix, status 400, and
 //! nothing stored. On success: 303 to the commune page.
 //!
-//! CSRF: every form here POSTs; the access module's token check goes in
-//! [`check_csrf`] and its hidden `csrf` input in the templates (marked
-//! `CSRF`), once log-in sessions land.
+//! Every form carries the session's CSRF token (hidden input `csrf`),
+//! checked before anything changes ([`crate::auth::csrf`]); every write is
+//! recorded in the audit log with the record before and after.
 
 use askama::Template;
 use axum::Form;
@@ -24,6 +24,7 @@ use crate::error::{AppError, InLang};
 use crate::routes::home::labels::{Labels, labels};
 use crate::routes::lang::PageLang;
 use crate::state::AppState;
+use crate::store::audit::AuditEntry;
 use crate::store::communes::{CommuneKind, CommuneRecord};
 use crate::store::sites::{Line, SiteRecord};
 
@@ -31,9 +32,19 @@ use crate::store::sites::{Line, SiteRecord};
 const MAX_NAME: usize = 120;
 const MAX_LINES: usize = 10;
 
-/// The hook for the access module's CSRF check (see the module doc).
-fn check_csrf(_form_token: Option<&str>) -> Result<(), Refusal> {
-    Ok(())
+fn check_csrf(viewer: &Viewer, token: Option<&str>) -> Result<(), Refusal> {
+    crate::auth::csrf::verify(viewer, token.unwrap_or("")).map_err(|_| Refusal::Csrf)
+}
+
+fn audit<B: serde::Serialize, A: serde::Serialize>(
+    store: &crate::store::Store,
+    viewer: &Viewer,
+    action: &str,
+    target: String,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> Result<(), crate::store::StoreError> {
+    store.audit(&AuditEntry::new(viewer.user.clone(), action, target).change(before, after))
 }
 
 fn editable(viewer: &Viewer, code: &str) -> Result<CommuneCode, Refusal> {
@@ -71,10 +82,12 @@ struct CommuneFormPage {
     editing: Option<String>,
     form: CommuneForm,
     error: Option<String>,
+    csrf: String,
 }
 
 fn commune_page(
     lang: Lang,
+    viewer: &Viewer,
     editing: Option<String>,
     form: CommuneForm,
     error: Option<String>,
@@ -92,6 +105,7 @@ fn commune_page(
         editing,
         form,
         error,
+        csrf: viewer.csrf_token().to_owned(),
     };
     Ok((status, render(&page, lang)?).into_response())
 }
@@ -161,7 +175,7 @@ pub async fn new_commune(PageLang(lang): PageLang, viewer: Viewer) -> Result<Res
         province: "Gia Lai".into(),
         ..CommuneForm::default()
     };
-    commune_page(lang, None, form, None)
+    commune_page(lang, &viewer, None, form, None)
 }
 
 pub async fn create_commune(
@@ -177,15 +191,27 @@ pub async fn create_commune(
         .page(lang));
     }
     let Ok(Form(form)) = form else {
-        return commune_page(lang, None, CommuneForm::default(), Some(bad_form(lang)));
+        return commune_page(
+            lang,
+            &viewer,
+            None,
+            CommuneForm::default(),
+            Some(bad_form(lang)),
+        );
     };
-    if let Err(refusal) = check_csrf(form.csrf.as_deref()) {
+    if let Err(refusal) = check_csrf(&viewer, form.csrf.as_deref()) {
         return Ok(refusal.page(lang));
     }
     let (code, kind, name, province) = match parse_commune(&form) {
         Ok(parsed) => parsed,
         Err((vi, en)) => {
-            return commune_page(lang, None, form, Some(lang.pick(&vi, &en).to_owned()));
+            return commune_page(
+                lang,
+                &viewer,
+                None,
+                form,
+                Some(lang.pick(&vi, &en).to_owned()),
+            );
         }
     };
     let record = CommuneRecord {
@@ -195,9 +221,24 @@ pub async fn create_commune(
         province,
         created_at: Utc::now(),
     };
+    let who = viewer.clone();
     let added = state
         .store
-        .blocking(move |store| store.add_commune(&record))
+        .blocking(move |store| {
+            let added = store.add_commune(&record)?;
+            if added {
+                let target = record.code.to_string();
+                audit(
+                    store,
+                    &who,
+                    "commune.add",
+                    target,
+                    None::<&()>,
+                    Some(&record),
+                )?;
+            }
+            Ok(added)
+        })
         .await
         .in_lang(lang)?;
     if !added {
@@ -205,7 +246,7 @@ pub async fn create_commune(
             "Mã xã này đã có trong danh sách.",
             "This commune code is already registered.",
         );
-        return commune_page(lang, None, form, Some(message.to_owned()));
+        return commune_page(lang, &viewer, None, form, Some(message.to_owned()));
     }
     Ok(Redirect::to(&format!("/communes/{code}?lang={}", lang.tag())).into_response())
 }
@@ -252,7 +293,7 @@ pub async fn edit_commune(
         province: record.province,
         csrf: None,
     };
-    commune_page(lang, Some(code.to_string()), form, None)
+    commune_page(lang, &viewer, Some(code.to_string()), form, None)
 }
 
 pub async fn update_commune(
@@ -268,9 +309,15 @@ pub async fn update_commune(
     };
     let editing = Some(code.to_string());
     let Ok(Form(mut form)) = form else {
-        return commune_page(lang, editing, CommuneForm::default(), Some(bad_form(lang)));
+        return commune_page(
+            lang,
+            &viewer,
+            editing,
+            CommuneForm::default(),
+            Some(bad_form(lang)),
+        );
     };
-    if let Err(refusal) = check_csrf(form.csrf.as_deref()) {
+    if let Err(refusal) = check_csrf(&viewer, form.csrf.as_deref()) {
         return Ok(refusal.page(lang));
     }
     // The code is the key: it cannot change here.
@@ -278,20 +325,37 @@ pub async fn update_commune(
     let (code, kind, name, province) = match parse_commune(&form) {
         Ok(parsed) => parsed,
         Err((vi, en)) => {
-            return commune_page(lang, editing, form, Some(lang.pick(&vi, &en).to_owned()));
+            return commune_page(
+                lang,
+                &viewer,
+                editing,
+                form,
+                Some(lang.pick(&vi, &en).to_owned()),
+            );
         }
     };
     let wanted = code.clone();
+    let who = viewer.clone();
     let saved = state
         .store
         .blocking(move |store| {
-            let Some(mut record) = store.commune(&wanted)? else {
+            let Some(before) = store.commune(&wanted)? else {
                 return Ok(false);
             };
+            let mut record = before.clone();
             record.kind = kind;
             record.name = name;
             record.province = province;
             store.put_commune(&record)?;
+            let target = record.code.to_string();
+            audit(
+                store,
+                &who,
+                "commune.edit",
+                target,
+                Some(&before),
+                Some(&record),
+            )?;
             Ok(true)
         })
         .await
@@ -335,10 +399,12 @@ struct SiteFormPage {
     form: SiteForm,
     kinds: Vec<(&'static str, &'static str)>,
     error: Option<String>,
+    csrf: String,
 }
 
 fn site_page(
     lang: Lang,
+    viewer: &Viewer,
     commune: &CommuneCode,
     form: SiteForm,
     error: Option<String>,
@@ -360,6 +426,7 @@ fn site_page(
             .map(|k| (k.key(), k.label(lang)))
             .collect(),
         error,
+        csrf: viewer.csrf_token().to_owned(),
     };
     Ok((status, render(&page, lang)?).into_response())
 }
@@ -457,7 +524,7 @@ pub async fn new_site(
         kind: SiteKind::Headquarters.key().into(),
         ..SiteForm::default()
     };
-    site_page(lang, &code, form, None)
+    site_page(lang, &viewer, &code, form, None)
 }
 
 pub async fn edit_site(
@@ -518,7 +585,7 @@ pub async fn edit_site(
         original: record.site.site.to_string(),
         csrf: None,
     };
-    site_page(lang, &code, form, None)
+    site_page(lang, &viewer, &code, form, None)
 }
 
 pub async fn save_site(
@@ -533,9 +600,15 @@ pub async fn save_site(
         Err(refusal) => return Ok(refusal.page(lang)),
     };
     let Ok(Form(mut form)) = form else {
-        return site_page(lang, &code, SiteForm::default(), Some(bad_form(lang)));
+        return site_page(
+            lang,
+            &viewer,
+            &code,
+            SiteForm::default(),
+            Some(bad_form(lang)),
+        );
     };
-    if let Err(refusal) = check_csrf(form.csrf.as_deref()) {
+    if let Err(refusal) = check_csrf(&viewer, form.csrf.as_deref()) {
         return Ok(refusal.page(lang));
     }
     if !form.original.is_empty() {
@@ -544,10 +617,19 @@ pub async fn save_site(
     }
     let (site, kind, name, lines, staff) = match parse_site(&code, &form) {
         Ok(parsed) => parsed,
-        Err((vi, en)) => return site_page(lang, &code, form, Some(lang.pick(&vi, &en).to_owned())),
+        Err((vi, en)) => {
+            return site_page(
+                lang,
+                &viewer,
+                &code,
+                form,
+                Some(lang.pick(&vi, &en).to_owned()),
+            );
+        }
     };
     let creating = form.original.is_empty();
     let wanted = code.clone();
+    let who = viewer.clone();
     let outcome = state
         .store
         .blocking(move |store| {
@@ -567,6 +649,20 @@ pub async fn save_site(
                 staff,
             };
             store.put_site(&record)?;
+            let action = if existing.is_some() {
+                "site.edit"
+            } else {
+                "site.add"
+            };
+            let target = record.site.to_string();
+            audit(
+                store,
+                &who,
+                action,
+                target,
+                existing.as_ref(),
+                Some(&record),
+            )?;
             Ok(Ok(()))
         })
         .await
@@ -584,7 +680,7 @@ pub async fn save_site(
                 "Xã đã có một điểm với mã này.",
                 "The commune already has a site with this code.",
             );
-            site_page(lang, &code, form, Some(message.to_owned()))
+            site_page(lang, &viewer, &code, form, Some(message.to_owned()))
         }
     }
 }
