@@ -6,6 +6,7 @@
 //! [`ServeArgs`] and [`crate::serve::serve`]; `token`, `agent` and `site`
 //! (in [`trust`]) and `user` (in [`users`]) work on a stopped server's store.
 
+pub mod survey;
 pub mod trust;
 pub mod users;
 
@@ -37,7 +38,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Chạy thử: máy chủ cùng kho dữ liệu nhúng và kiểm kê máy này một lần,
     /// rồi in địa chỉ để mở (try it: the server plus this PC's inventory)
-    Quickstart(ServeArgs),
+    Quickstart(crate::quickstart::QuickstartArgs),
     /// Sao lưu cơ sở dữ liệu, kể cả khi máy chủ đang chạy (back up the store,
     /// also while the server runs)
     Backup(BackupArgs),
@@ -57,6 +58,14 @@ pub enum Command {
     /// (web users)
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Danh sách xã, phường: thêm, liệt kê, nhập từ tệp (communes registry)
+    #[command(subcommand)]
+    Commune(survey::CommuneCommand),
+    /// Xuất dữ liệu (exports)
+    #[command(subcommand)]
+    Export(survey::ExportCommand),
+    /// Nạp dữ liệu mẫu của một tỉnh giả lập (load a made-up province)
+    Fixture(survey::FixtureArgs),
     /// Chính sách vòng đời thiết bị (lifecycle policy)
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -75,7 +84,11 @@ impl Command {
     /// The language for messages before the configuration is loaded.
     fn lang(&self) -> Lang {
         match self {
-            Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
+            Command::Serve(args) => args.lang.unwrap_or_default(),
+            Command::Quickstart(args) => args.serve.lang.unwrap_or_default(),
+            Command::Commune(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Export(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Fixture(args) => args.store.lang.unwrap_or_default(),
             Command::Backup(args) => args.lang.unwrap_or_default(),
             Command::Restore(args) => args.lang.unwrap_or_default(),
             Command::Token(c) => c.store_args().lang.unwrap_or_default(),
@@ -132,6 +145,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Agent(command) => trust::agent(command),
         Command::Site(command) => trust::site(command),
         Command::User(command) => users::user(command),
+        Command::Commune(command) => {
+            tokio::task::spawn_blocking(move || survey::commune(command)).await?
+        }
+        Command::Export(command) => {
+            tokio::task::spawn_blocking(move || survey::export(command)).await?
+        }
+        Command::Fixture(args) => {
+            tokio::task::spawn_blocking(move || survey::fixture(args)).await?
+        }
         Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
         Command::Flags(args) => {
             print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)

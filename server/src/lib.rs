@@ -30,6 +30,7 @@
 //! - [`export`]: the survey as XLSX and CSV.
 //! - [`fixture`]: a made-up province (communes, sites, PCs, printers,
 //!   line measurements) for demos, tests and simulations.
+//! - [`import`]: communes and sites from CSV/XLSX, all or nothing.
 //! - [`survey`]: the province-wide survey: per-commune figures, line status
 //!   per site, the traffic light.
 
@@ -40,6 +41,7 @@ pub mod config;
 pub mod error;
 pub mod export;
 pub mod fixture;
+pub mod import;
 pub mod policy;
 pub mod quickstart;
 pub mod routes;

@@ -154,3 +154,37 @@ impl Store {
         Ok(true)
     }
 }
+
+impl Store {
+    /// Writes communes and sites together (an import): all of them or, on
+    /// failure, none.
+    pub fn put_registry(
+        &self,
+        communes: &[&CommuneRecord],
+        sites: &[&SiteRecord],
+    ) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let encoded_communes = (communes.iter())
+            .map(|c| Ok((c.code.to_string(), record::encode(c)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let encoded_sites = (sites.iter())
+            .map(|s| Ok((s.site.to_string(), record::encode(s)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        (&self.communes, &self.sites)
+            .transaction(|(c_tree, s_tree)| {
+                for (key, value) in &encoded_communes {
+                    c_tree.insert(key.as_bytes(), value.as_slice())?;
+                }
+                for (key, value) in &encoded_sites {
+                    s_tree.insert(key.as_bytes(), value.as_slice())?;
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
