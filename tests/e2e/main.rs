@@ -2,6 +2,7 @@
 
 mod backup;
 mod bad_input;
+mod browser;
 mod cli;
 mod daemon;
 mod discover;
