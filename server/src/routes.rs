@@ -12,9 +12,36 @@
 //! The online backup (`backup`, part of the admin API) runs outside the timeout and the
 //! concurrency limit: a large backup takes longer than any report.
 //! The throughput test routes ([`speedtest`]) are the exception: see there.
+//!
+//! # The route catalog
+//! [`catalog`] is the one list of every route: method, path, who may call
+//! it ([`Access`]) and its handler; [`router`] is built from it and nothing
+//! else, so a route cannot exist without its entry, and the authorization
+//! matrix test (`server/tests/api/access.rs`) checks every entry against
+//! every role. Adding a route is one line in [`catalog`]:
+//!
+//! ```text
+//! route(GET, "/communes/{code}", Read, communes::page),
+//! ```
+//!
+//! - `Agent`: agents and the unauthenticated agent protocol (their own
+//!   credentials or none); user sessions change nothing there.
+//! - `Public`: anyone (the log-in page).
+//! - `User`: any logged-in user (log-out, own password).
+//! - `Read`: any logged-in user; a commune officer only their commune's
+//!   data (the handler checks `Viewer::check_read`; another commune's object
+//!   is `403`, lists are filtered).
+//! - `Write`: province admins and the commune's officers
+//!   (`Viewer::check_edit`); province viewers get `403`.
+//! - `Admin`: province admins only (`Admin` or `Viewer::check_admin`).
+//!
+//! For the matrix test, a path parameter named `{id}` under `/devices` or
+//! `/api/v1/devices` must be a device id; other parameters are listed in
+//! that test's `sample_path`.
 
 pub mod access_labels;
 pub mod admin;
+pub mod audit;
 pub mod backup;
 pub mod connections;
 pub mod devices;
@@ -28,14 +55,16 @@ pub mod login;
 pub mod peripherals;
 pub mod speedtest;
 pub mod survey;
+pub mod users;
 
 use std::any::Any;
 use std::future::Future;
 
 use axum::error_handling::HandleErrorLayer;
+use axum::handler::Handler;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{BoxError, Router};
 use kiemke_shared::{Lang, protocol};
 use tokio::net::TcpListener;
@@ -88,55 +117,171 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panic_response));
 
-    let admin = Router::new()
-        .route(backup::BACKUP_PATH, post(backup::backup))
-        .layer(
-            ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
-                .layer(CatchPanicLayer::custom(panic_response)),
-        );
+    let mut main = Router::new();
+    let mut outside = Router::new();
+    let mut speed = Router::new();
+    for r in catalog() {
+        match r.group {
+            Group::Main => main = main.route(&r.path, r.handler),
+            Group::Backup => outside = outside.route(&r.path, r.handler),
+            Group::SpeedTest => speed = speed.route(&r.path, r.handler),
+        }
+    }
+    let outside = outside.layer(
+        ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http())
+            .layer(CatchPanicLayer::custom(panic_response)),
+    );
 
-    Router::new()
-        .route("/", get(home::index))
-        .route("/devices/{id}", get(home::device))
-        .route("/login", get(login::login_page).post(login::login))
-        .route("/logout", get(login::logout_page).post(login::logout))
-        .route(
-            "/account/password",
-            get(login::password_page).post(login::change_password),
-        )
-        .route(protocol::REPORTS_PATH, post(ingest::ingest))
-        .route(protocol::ENROLL_PATH, post(enroll::enroll))
-        .nest(protocol::ADMIN_PATH, admin::routes())
-        .route(protocol::DEVICES_PATH, get(flags::list))
-        .route(
-            &format!("{}/{{id}}", protocol::DEVICES_PATH),
-            get(devices::detail),
-        )
-        .route(
-            &format!("{}/{{id}}/flags", protocol::DEVICES_PATH),
-            get(flags::device_flags),
-        )
-        .route(
-            &format!("{}/{{id}}/asset", protocol::DEVICES_PATH),
-            get(flags::get_asset).put(flags::put_asset),
-        )
-        .route(FLAGS_SUMMARY_PATH, get(flags::summary))
-        .route(protocol::HEALTH_PATH, get(health::health))
-        .merge(survey::routes())
-        .route(peripherals::PERIPHERALS_PATH, get(peripherals::list))
-        .route(
-            &format!("{}/{{id}}", peripherals::PERIPHERALS_PATH),
-            get(peripherals::detail),
-        )
-        .fallback(no_route)
+    main.fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(layers)
-        .merge(admin)
+        .merge(outside)
         // Throughput tests bring their own layers: no timeout, no
         // compression, no shared concurrency slots (see `speedtest`).
-        .merge(speedtest::routes())
+        .merge(speedtest::layered(speed))
         .with_state(state)
+}
+
+/// Who may call a route (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Agent,
+    Public,
+    User,
+    Read,
+    Write,
+    Admin,
+}
+
+/// Which layers a route runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Timeout, load shedding, compression (see the module docs).
+    Main,
+    /// Outside the timeout and the concurrency limit (the online backup).
+    Backup,
+    /// The throughput tests' own layers.
+    SpeedTest,
+}
+
+/// One entry of the [`catalog`].
+pub struct Route {
+    pub method: Method,
+    pub path: String,
+    pub access: Access,
+    pub group: Group,
+    pub handler: MethodRouter<AppState>,
+}
+
+/// A [`Group::Main`] entry.
+pub(crate) fn route<H, T>(
+    method: Method,
+    path: impl Into<String>,
+    access: Access,
+    handler: H,
+) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+    Route {
+        method,
+        path: path.into(),
+        access,
+        group: Group::Main,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every route of the server (see the module docs): [`router`] is built
+/// from this list.
+pub fn catalog() -> Vec<Route> {
+    use Access::*;
+    use Method as M;
+    let devices = protocol::DEVICES_PATH;
+    let peripherals = peripherals::PERIPHERALS_PATH;
+    let mut routes = vec![
+        // Pages.
+        route(M::GET, "/", Read, home::index),
+        route(M::GET, "/devices/{id}", Read, home::device),
+        route(M::GET, "/login", Public, login::login_page),
+        route(M::POST, "/login", Public, login::login),
+        route(M::GET, "/logout", User, login::logout_page),
+        route(M::POST, "/logout", User, login::logout),
+        route(M::GET, "/account/password", User, login::password_page),
+        route(M::POST, "/account/password", User, login::change_password),
+        route(M::GET, "/users", Admin, users::list),
+        route(M::POST, "/users", Admin, users::add),
+        route(M::POST, "/users/{name}/disable", Admin, users::disable),
+        route(
+            M::POST,
+            "/users/{name}/password",
+            Admin,
+            users::reset_password,
+        ),
+        route(M::GET, "/audit", Admin, audit::page),
+        // The agent protocol.
+        route(M::POST, protocol::REPORTS_PATH, Agent, ingest::ingest),
+        route(M::POST, protocol::ENROLL_PATH, Agent, enroll::enroll),
+        route(M::GET, protocol::HEALTH_PATH, Agent, health::health),
+        // The read API and its writes.
+        route(M::GET, devices, Read, flags::list),
+        route(M::GET, format!("{devices}/{{id}}"), Read, devices::detail),
+        route(
+            M::GET,
+            format!("{devices}/{{id}}/flags"),
+            Read,
+            flags::device_flags,
+        ),
+        route(
+            M::GET,
+            format!("{devices}/{{id}}/asset"),
+            Read,
+            flags::get_asset,
+        ),
+        route(
+            M::PUT,
+            format!("{devices}/{{id}}/asset"),
+            Write,
+            flags::put_asset,
+        ),
+        route(M::GET, FLAGS_SUMMARY_PATH, Read, flags::summary),
+        route(M::GET, peripherals, Read, peripherals::list),
+        route(
+            M::GET,
+            format!("{peripherals}/{{id}}"),
+            Read,
+            peripherals::detail,
+        ),
+        route(M::GET, audit::AUDIT_API_PATH, Admin, audit::api),
+    ];
+    routes.extend(survey::entries());
+    // The admin API.
+    for (path, method, handler) in admin::entries() {
+        routes.push(Route {
+            method,
+            path: format!("{}{path}", protocol::ADMIN_PATH),
+            access: Admin,
+            group: Group::Main,
+            handler,
+        });
+    }
+    routes.push(Route {
+        group: Group::Backup,
+        ..route(M::POST, backup::BACKUP_PATH, Admin, backup::backup)
+    });
+    for (path, method, handler) in speedtest::entries() {
+        routes.push(Route {
+            method,
+            path,
+            access: Agent,
+            group: Group::SpeedTest,
+            handler,
+        });
+    }
+    routes
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then

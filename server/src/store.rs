@@ -45,6 +45,7 @@ mod ingest;
 pub mod peripherals;
 mod query;
 pub mod record;
+pub mod scope;
 pub mod sessions;
 pub mod sites;
 pub mod survey;

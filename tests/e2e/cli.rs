@@ -140,19 +140,36 @@ async fn quickstart_serves_this_machines_inventory() -> anyhow::Result<()> {
     // Act: read until it prints where this PC is shown.
     let lines = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
-        std::io::BufReader::new(stdout)
+        let mut lines = std::io::BufReader::new(stdout)
             .lines()
-            .map_while(Result::ok)
+            .map_while(Result::ok);
+        let head = lines
+            .by_ref()
             .take_while(|l| !l.starts_with("Danh sách thiết bị"))
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        // Keep draining: a closed pipe would fail the server's next line.
+        std::thread::spawn(move || lines.for_each(drop));
+        head
     })
     .await?;
     let device_url = lines
         .iter()
         .find_map(|l| l.strip_prefix("Thông tin máy này: "))
         .map(str::to_owned);
+    // The pages need a log-in: the first start printed admin's password,
+    // which must be replaced at the first log-in.
+    let password = lines
+        .iter()
+        .find_map(|l| kiemke_tests::web::first_admin_password(l))
+        .unwrap_or_else(|| panic!("no first admin password in {lines:?}"));
     let page = match &device_url {
-        Some(url) => reqwest::get(url).await?.text().await?,
+        Some(url) => {
+            let base = &url[..url.find("/devices/").expect("a device URL")];
+            let web = kiemke_tests::web::WebSession::new(base)?;
+            web.login_first_time("admin", &password, "mat-khau-moi-cua-tinh")
+                .await?;
+            web.get(&url[base.len()..]).await?.2
+        }
         None => String::new(),
     };
     let _ = child.kill();

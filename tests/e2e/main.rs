@@ -1,5 +1,6 @@
 //! End-to-end tests: one test binary, one module per area.
 
+mod access;
 mod backup;
 mod bad_input;
 mod browser;

@@ -112,7 +112,10 @@ fn office() -> [(Pc, Hardware); 3] {
 }
 
 async fn get(server: &ServerProcess, path: &str) -> anyhow::Result<Value> {
-    let response = server.http().get(server.endpoint(path)).send().await?;
+    let response = (server.http().get(server.endpoint(path)))
+        .bearer_auth(kiemke_tests::server::ADMIN_TOKEN)
+        .send()
+        .await?;
     anyhow::ensure!(
         response.status().is_success(),
         "GET {path}: {}",
@@ -209,6 +212,7 @@ async fn three_office_pcs_get_ok_watch_and_replace_with_reasons() -> anyhow::Res
         .http()
         .put(server.endpoint(&format!("/api/v1/devices/{}/asset", ids[1])))
         .json(&json!({"in_service": "2021-06-01", "cost_vnd": 15_000_000, "commune": "24118", "site": "ttpvhcc", "site_kind": "service-center"}))
+        .bearer_auth(kiemke_tests::server::ADMIN_TOKEN)
         .send()
         .await?;
     assert_eq!(response.status(), 200);

@@ -19,6 +19,8 @@
 //! - [`baseline`]: the reference tools across such a link: `iperf3`, `fping`.
 //! - [`measure`]: the agent's probes next to those tools on one link, as
 //!   the shaped-link tests and the `kiemke-probe-bench` benchmark run them.
+//! - [`web`]: [`web::WebSession`], a browser-like client with a cookie jar
+//!   that logs in through `/login` and sends forms with their CSRF token.
 //! - [`stats`]: median and the Wilson interval the probe tests judge with.
 
 pub mod agent;
@@ -31,3 +33,4 @@ pub mod measure;
 pub mod netns;
 pub mod server;
 pub mod stats;
+pub mod web;

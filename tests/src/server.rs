@@ -39,6 +39,8 @@ pub struct ServerProcess {
     pub data_dir: PathBuf,
     /// The own CA's fingerprint as the server printed it (with TLS).
     pub ca_fingerprint: Option<String>,
+    /// The first start's `admin` password, when this start created it.
+    pub first_admin_password: Option<String>,
     http: reqwest::Client,
     /// The harness's enrollment token, created on first need.
     token: Mutex<Option<EnrollmentToken>>,
@@ -104,9 +106,14 @@ impl ServerProcess {
         std::thread::spawn(move || {
             // Keep reading so the server never blocks on a full pipe.
             let mut fingerprint = None;
+            let mut password = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some((_, fp)) = line.split_once("(SHA-256): ") {
                     fingerprint = Some(fp.trim().to_owned());
+                }
+                if let Some(p) = crate::web::first_admin_password(&line) {
+                    password = Some(p);
+                    continue;
                 }
                 if let Some(start) = line.find("http://").or_else(|| line.find("https://")) {
                     let url: String = line[start..]
@@ -114,17 +121,18 @@ impl ServerProcess {
                         .next()
                         .unwrap_or("")
                         .to_owned();
-                    let _ = tx.send((url, fingerprint.clone()));
+                    let _ = tx.send((url, fingerprint.clone(), password.clone()));
                 }
             }
         });
-        let (url, ca_fingerprint) = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(found) => found,
-            Err(_) => {
-                let _ = child.kill();
-                bail!("server did not announce its address within 30 s");
-            }
-        };
+        let (url, ca_fingerprint, first_admin_password) =
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(found) => found,
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!("server did not announce its address within 30 s");
+                }
+            };
         let trust = trust_for(ca_fingerprint.as_deref())?;
         // A server announcing http:// off loopback was told so explicitly
         // (--insecure-http, e.g. on a test link): the harness follows it.
@@ -139,6 +147,7 @@ impl ServerProcess {
             url,
             data_dir: data_dir.to_owned(),
             ca_fingerprint,
+            first_admin_password,
             http,
             token: Mutex::new(None),
             credentials: Mutex::new(HashMap::new()),
@@ -258,6 +267,7 @@ impl ServerProcess {
         let response = self
             .http
             .get(self.endpoint(protocol::DEVICES_PATH))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await?;
         anyhow::ensure!(
@@ -272,6 +282,7 @@ impl ServerProcess {
         let response = self
             .http
             .get(self.endpoint(&format!("{}/{id}", protocol::DEVICES_PATH)))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await?;
         anyhow::ensure!(

@@ -19,6 +19,7 @@ use crate::auth::tokens::{self, NewToken};
 use crate::config::{ConfigFile, defaults};
 use crate::error::AppError;
 use crate::routes::admin::{new_site, token_state};
+use crate::store::audit::AuditEntry;
 use crate::store::{Store, StoreError};
 
 /// Where the store is: the same layers as `serve` (flag, file, default).
@@ -199,6 +200,13 @@ pub fn token(command: TokenCommand) -> anyhow::Result<()> {
                 max_uses: uses.unwrap_or(tokens::DEFAULT_USES),
             };
             let (token, record) = tokens::issue(&store, &new, now).map_err(|e| told(lang, e))?;
+            let after = crate::routes::admin::TokenView::new(&record, now);
+            store
+                .audit(
+                    &AuditEntry::new("cli", "token.create", record.id.to_string())
+                        .change(None::<&()>, Some(&after)),
+                )
+                .map_err(|e| told(lang, e))?;
             let place = match &record.site {
                 Some(site) => format!("{}/{site}", record.commune),
                 None => record.commune.to_string(),
@@ -270,10 +278,15 @@ pub fn token(command: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { id, .. } => {
             match store.revoke_token(&id, now).map_err(|e| told(lang, e))? {
-                Some(_) => println!(
-                    "{} {id}",
-                    lang.pick("Đã thu hồi mã đăng ký", "Revoked enrollment token")
-                ),
+                Some(_) => {
+                    store
+                        .audit(&AuditEntry::new("cli", "token.revoke", id.to_string()))
+                        .map_err(|e| told(lang, e))?;
+                    println!(
+                        "{} {id}",
+                        lang.pick("Đã thu hồi mã đăng ký", "Revoked enrollment token")
+                    )
+                }
                 None => bail!("{}", told(lang, crate::auth::TrustError::TokenNotFound(id))),
             }
         }
@@ -317,15 +330,24 @@ pub fn agent(command: AgentCommand) -> anyhow::Result<()> {
                 .revoke_agent(&agent_id, Utc::now())
                 .map_err(|e| told(lang, e))?
             {
-                Some(a) => println!(
-                    "{} {agent_id} ({}){}",
-                    lang.pick("Đã thu hồi tác tử", "Revoked agent"),
-                    a.commune,
-                    lang.pick(
-                        ": các báo cáo sau của tác tử này sẽ bị từ chối.",
-                        ": its later reports will be refused."
+                Some(a) => {
+                    store
+                        .audit(&AuditEntry::new(
+                            "cli",
+                            "agent.revoke",
+                            agent_id.to_string(),
+                        ))
+                        .map_err(|e| told(lang, e))?;
+                    println!(
+                        "{} {agent_id} ({}){}",
+                        lang.pick("Đã thu hồi tác tử", "Revoked agent"),
+                        a.commune,
+                        lang.pick(
+                            ": các báo cáo sau của tác tử này sẽ bị từ chối.",
+                            ": its later reports will be refused."
+                        )
                     )
-                ),
+                }
                 None => bail!(
                     "{}",
                     told(lang, crate::auth::TrustError::AgentNotFound(agent_id))
@@ -355,6 +377,12 @@ pub fn site(command: SiteCommand) -> anyhow::Result<()> {
                     told(lang, crate::auth::TrustError::SiteExists(site.site))
                 );
             }
+            store
+                .audit(
+                    &AuditEntry::new("cli", "site.add", site.site.to_string())
+                        .change(None::<&()>, Some(&site)),
+                )
+                .map_err(|e| told(lang, e))?;
             println!(
                 "{} {} ({}: {})",
                 lang.pick("Đã thêm điểm", "Added site"),

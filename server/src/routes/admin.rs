@@ -15,11 +15,10 @@
 //! | `POST sites` | `{"commune", "code", "kind", "name", "lines"?: ["vnpt:internet:100"]}` → `201` [`SiteRecord`] |
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::http::{Method, StatusCode};
+use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, Utc};
 use kiemke_shared::auth::TokenId;
 use kiemke_shared::{AgentId, CommuneCode, Lang, SiteCode, SiteKind, SiteRef};
@@ -27,21 +26,26 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::tokens::{self, NewToken};
-use crate::auth::{Admin, TrustError};
+use crate::auth::{Admin, TrustError, Viewer};
 use crate::error::{AppError, InLang};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
+use crate::store::audit::AuditEntry;
 use crate::store::sites::{Line, SiteRecord};
 use crate::store::trust::{AgentRecord, TokenRecord};
 
-/// The admin routes, relative to `/api/v1/admin`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}/revoke", post(revoke_token))
-        .route("/agents", get(list_agents))
-        .route("/agents/{id}/revoke", post(revoke_agent))
-        .route("/sites", get(list_sites).post(add_site))
+/// The admin routes (path relative to `/api/v1/admin`, method, handler),
+/// listed in `routes::catalog`.
+pub fn entries() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
+    vec![
+        ("/tokens", Method::GET, get(list_tokens)),
+        ("/tokens", Method::POST, post(create_token)),
+        ("/tokens/{id}/revoke", Method::POST, post(revoke_token)),
+        ("/agents", Method::GET, get(list_agents)),
+        ("/agents/{id}/revoke", Method::POST, post(revoke_agent)),
+        ("/sites", Method::GET, get(list_sites)),
+        ("/sites", Method::POST, post(add_site)),
+    ]
 }
 
 /// A token as listed (never its secret, nor its hash).
@@ -163,6 +167,7 @@ struct CreateToken {
 
 async fn create_token(
     _: Admin,
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     body: Bytes,
@@ -193,6 +198,14 @@ async fn create_token(
         .await
         .in_lang(lang)?
         .in_lang(lang)?;
+    let after = TokenView::new(&record, now);
+    audit(
+        &state,
+        lang,
+        AuditEntry::new(&viewer.user, "token.create", record.id.to_string())
+            .change(None::<&()>, Some(&after)),
+    )
+    .await?;
     tracing::info!(token_id = %record.id, commune = %record.commune, site = ?record.site,
         max_uses = record.max_uses, expires_at = %record.expires_at, "đã tạo mã đăng ký / token created");
     Ok((
@@ -223,6 +236,7 @@ async fn list_tokens(
 
 async fn revoke_token(
     _: Admin,
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     Path(id): Path<String>,
@@ -245,6 +259,14 @@ async fn revoke_token(
         .in_lang(lang)?
         .ok_or_else(|| AppError::new(lang, TrustError::TokenNotFound(id)))?;
     tracing::info!(token_id = %token.id, "đã thu hồi mã đăng ký / token revoked");
+    let after = TokenView::new(&token, now);
+    audit(
+        &state,
+        lang,
+        AuditEntry::new(&viewer.user, "token.revoke", token.id.to_string())
+            .change(None::<&()>, Some(&after)),
+    )
+    .await?;
     Ok(Json(TokenView::new(&token, now)))
 }
 
@@ -266,6 +288,7 @@ async fn list_agents(
 
 async fn revoke_agent(
     _: Admin,
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     Path(id): Path<String>,
@@ -286,6 +309,14 @@ async fn revoke_agent(
         .in_lang(lang)?
         .ok_or_else(|| AppError::new(lang, TrustError::AgentNotFound(id)))?;
     tracing::info!(agent_id = %agent.agent_id, commune = %agent.commune, "đã thu hồi tác tử / agent revoked");
+    let after = AgentView::from(&agent);
+    audit(
+        &state,
+        lang,
+        AuditEntry::new(&viewer.user, "agent.revoke", agent.agent_id.to_string())
+            .change(None::<&()>, Some(&after)),
+    )
+    .await?;
     Ok(Json(AgentView::from(&agent)))
 }
 
@@ -374,6 +405,7 @@ pub fn new_site(
 
 async fn add_site(
     _: Admin,
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     body: Bytes,
@@ -390,5 +422,21 @@ async fn add_site(
         return Err(AppError::new(lang, TrustError::SiteExists(site.site)));
     }
     tracing::info!(site = %site.site, kind = %site.kind, "đã thêm điểm / site added");
+    audit(
+        &state,
+        lang,
+        AuditEntry::new(&viewer.user, "site.add", site.site.to_string())
+            .change(None::<&()>, Some(&site)),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(site)))
+}
+
+/// Records an admin write in the audit log (see `store::audit`).
+async fn audit(state: &AppState, lang: Lang, entry: AuditEntry) -> Result<(), AppError> {
+    state
+        .store
+        .blocking(move |store| store.audit(&entry))
+        .await
+        .in_lang(lang)
 }

@@ -9,6 +9,7 @@ use kiemke_shared::DeviceId;
 use kiemke_shared::api::DeviceDetail;
 use serde::Deserialize;
 
+use crate::auth::Viewer;
 use crate::error::{AppError, Failure, InLang};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
@@ -35,7 +36,25 @@ impl Page {
     }
 }
 
+/// Checks that `viewer` may read device `id` (`403` for another commune's,
+/// `404` when there is none), before anything of it is read.
+pub async fn check_read_device(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: kiemke_shared::Lang,
+    id: DeviceId,
+) -> Result<(), AppError> {
+    let commune = state
+        .store
+        .blocking(move |store| store.device_commune(&id))
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| AppError::new(lang, Failure::DeviceNotFound(id)))?;
+    viewer.check_read(commune.as_ref()).in_lang(lang)
+}
+
 pub async fn detail(
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     Path(id): Path<String>,
@@ -43,6 +62,7 @@ pub async fn detail(
     let id: DeviceId = id
         .parse()
         .map_err(|e| AppError::new(lang, Failure::InvalidDeviceId(e)))?;
+    check_read_device(&state, &viewer, lang, id).await?;
     let detail = state
         .store
         .blocking(move |store| store.device(&id, HISTORY_LIMIT))

@@ -16,11 +16,15 @@ use chrono::NaiveDate;
 use kiemke_shared::{DeviceId, Lang};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Viewer;
+use crate::auth::access::AccessError;
 use crate::error::{AppError, Failure, InLang};
 use crate::policy::{AssetRecord, Category, DeviceFlags, Status};
+use crate::routes::devices::check_read_device;
 use crate::routes::devices::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
+use crate::store::audit::AuditEntry;
 use crate::store::flags::{CommuneCount, DeviceFilter, FlaggedList, StatusChange};
 
 /// Status changes listed with a device's flags.
@@ -69,11 +73,23 @@ fn device_id(lang: Lang, id: &str) -> Result<DeviceId, AppError> {
 }
 
 pub async fn list(
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     query: Result<Query<DeviceQuery>, QueryRejection>,
 ) -> Result<Json<FlaggedList>, AppError> {
-    let Query(q) = query.map_err(|e| AppError::new(lang, invalid_query(&e)))?;
+    let Query(mut q) = query.map_err(|e| AppError::new(lang, invalid_query(&e)))?;
+    // An officer lists their own commune; asking for another is refused.
+    if let Some(own) = viewer.commune_scope() {
+        match q.commune.as_deref() {
+            Some(asked) if asked != own.as_str() => {
+                let asked = kiemke_shared::CommuneCode::parse(asked)
+                    .map_err(|_| AppError::new(lang, AccessError::OtherCommune(own.clone())))?;
+                return Err(AppError::new(lang, AccessError::OtherCommune(asked)));
+            }
+            _ => q.commune = Some(own.as_str().to_owned()),
+        }
+    }
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
     let offset = q.offset.unwrap_or(0);
     let filter = DeviceFilter {
@@ -106,12 +122,14 @@ pub struct AsOf {
 }
 
 pub async fn device_flags(
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     Path(id): Path<String>,
     query: Result<Query<AsOf>, QueryRejection>,
 ) -> Result<Json<FlagsResponse>, AppError> {
     let id = device_id(lang, &id)?;
+    check_read_device(&state, &viewer, lang, id).await?;
     let Query(AsOf { as_of }) = query.map_err(|e| AppError::new(lang, invalid_query(&e)))?;
     let policy = state.policy.clone();
     let found = state
@@ -137,11 +155,13 @@ pub async fn device_flags(
 }
 
 pub async fn get_asset(
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     Path(id): Path<String>,
 ) -> Result<Json<AssetRecord>, AppError> {
     let id = device_id(lang, &id)?;
+    check_read_device(&state, &viewer, lang, id).await?;
     let found = state
         .store
         .blocking(move |store| {
@@ -165,12 +185,21 @@ pub struct AssetResponse {
 }
 
 pub async fn put_asset(
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<AssetResponse>, AppError> {
     let id = device_id(lang, &id)?;
+    // Who may edit is decided before the body is read.
+    let commune = state
+        .store
+        .blocking(move |store| store.device_commune(&id))
+        .await
+        .in_lang(lang)?
+        .ok_or_else(|| AppError::new(lang, Failure::DeviceNotFound(id)))?;
+    viewer.check_edit(commune.as_ref()).in_lang(lang)?;
     let asset: AssetRecord =
         serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body))
             .map_err(|e| {
@@ -196,13 +225,23 @@ pub async fn put_asset(
     asset
         .validate(crate::policy::today())
         .map_err(|(field, vi, en)| AppError::new(lang, invalid(field, vi, en)))?;
+    // Moving a device to another commune needs the right to edit that one too.
+    if asset.commune.is_some() {
+        viewer.check_edit(asset.commune.as_ref()).in_lang(lang)?;
+    }
     let (policy, as_of) = (state.policy.clone(), state.as_of());
+    let who = viewer.user.clone();
     let stored = state
         .store
         .blocking(move |store| {
+            let before = store.asset(&id)?;
             let Some(asset) = store.put_asset(&id, asset)? else {
                 return Ok(None);
             };
+            store.audit(
+                &AuditEntry::new(who, "asset.put", id.to_string())
+                    .change(before.as_ref(), Some(&asset)),
+            )?;
             let flags = store.recompute_device(&policy, &id, as_of)?.map(|(f, _)| f);
             Ok(Some(AssetResponse { asset, flags }))
         })
@@ -224,6 +263,7 @@ pub struct SummaryResponse {
 }
 
 pub async fn summary(
+    viewer: Viewer,
     State(state): State<AppState>,
     RequestLang(lang): RequestLang,
 ) -> Result<Json<SummaryResponse>, AppError> {
@@ -232,11 +272,29 @@ pub async fn summary(
         .blocking(|store| store.flag_summary())
         .await
         .in_lang(lang)?;
+    let (communes, total) = match viewer.commune_scope() {
+        None => (summary.communes, summary.total),
+        Some(own) => {
+            let mine: Vec<CommuneCount> = summary
+                .communes
+                .into_iter()
+                .filter(|c| c.commune.as_deref() == Some(own.as_str()))
+                .collect();
+            let total = mine
+                .first()
+                .cloned()
+                .map_or_else(CommuneCount::default, |c| CommuneCount {
+                    commune: None,
+                    ..c
+                });
+            (mine, total)
+        }
+    };
     Ok(Json(SummaryResponse {
         policy: state.policy.name(),
         evaluated_on: state.as_of(),
-        communes: summary.communes,
-        total: summary.total,
+        communes,
+        total,
     }))
 }
 

@@ -18,6 +18,7 @@ use kiemke_shared::{DeviceId, Lang};
 
 use self::device_view::{Fact, Table};
 use self::labels::Labels;
+use crate::auth::Viewer;
 use crate::error::{AppError, Failure, InLang};
 use crate::routes::devices::{HISTORY_LIMIT, Page};
 use crate::routes::lang::PageLang;
@@ -99,6 +100,7 @@ fn row(d: &DeviceSummary, lang: Lang) -> DeviceRow {
 }
 
 pub async fn index(
+    viewer: Viewer,
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     page: Result<Query<Page>, QueryRejection>,
@@ -106,9 +108,28 @@ pub async fn index(
     let Query(page) =
         page.map_err(|e| AppError::new(lang, Failure::InvalidQuery(e.body_text())))?;
     let offset = page.offset.unwrap_or(0);
+    let scope = viewer.commune_scope().cloned();
     let (list, reports) = state
         .store
-        .blocking(move |store| Ok((store.list_devices(PAGE_SIZE, offset)?, store.report_count())))
+        .blocking(move |store| match scope {
+            None => Ok((store.list_devices(PAGE_SIZE, offset)?, store.report_count())),
+            // An officer sees their own commune's devices.
+            Some(own) => {
+                let filter = crate::store::flags::DeviceFilter {
+                    commune: Some(own.as_str().to_owned()),
+                    ..Default::default()
+                };
+                let flagged = store.list_flagged(&filter, PAGE_SIZE, offset)?;
+                let devices: Vec<DeviceSummary> =
+                    flagged.devices.into_iter().map(|d| d.summary).collect();
+                let reports = devices.iter().map(|d| d.report_count).sum();
+                let list = kiemke_shared::api::DeviceList {
+                    devices,
+                    total: flagged.total,
+                };
+                Ok((list, reports))
+            }
+        })
         .await
         .in_lang(lang)?;
     let t = labels::labels(lang);
@@ -137,6 +158,7 @@ pub async fn index(
 }
 
 pub async fn device(
+    viewer: Viewer,
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     Path(id): Path<String>,
@@ -161,6 +183,17 @@ pub async fn device(
             );
         }
     };
+    let commune = state
+        .store
+        .blocking(move |store| store.device_commune(&id))
+        .await
+        .in_lang(lang)?;
+    if let Some(commune) = commune
+        && let Err(refusal) = viewer.check_read(commune.as_ref())
+    {
+        let message = refusal.message(lang);
+        return Ok((refusal.status(), not_found(message)?).into_response());
+    }
     let found = state
         .store
         .blocking(move |store| Ok((store.device(&id, HISTORY_LIMIT)?, store.flags(&id)?)))

@@ -348,8 +348,15 @@ pub async fn change_password(
             Ok(response)
         }
         Err(e @ (AccountError::WrongCurrentPassword | AccountError::Password(_))) => {
-            let err = AppError::new(lang, e);
-            password_form(lang, &viewer, true, err.status(), Some(err.body().message))
+            // A form to correct, not a refused log-in: 422.
+            let message = e.message(lang);
+            password_form(
+                lang,
+                &viewer,
+                true,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            )
         }
         Err(e) => Err(AppError::new(lang, e)),
     }

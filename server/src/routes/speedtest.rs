@@ -31,9 +31,9 @@ use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, options, post};
 use http_body::{Frame, SizeHint};
 use kiemke_shared::AgentId;
 use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH, TEST_HEADER};
@@ -73,12 +73,32 @@ impl SpeedTest {
     }
 }
 
-/// The test routes, with their own layers (see the module docs).
-pub fn routes() -> Router<AppState> {
-    let garbage = || get(garbage).options(preflight);
-    let empty = || get(empty_get).post(empty_post).options(preflight);
-    let ip = || get(get_ip).options(preflight);
+/// The test routes (path, method, handler), listed in `routes::catalog`.
+pub fn entries() -> Vec<(String, Method, MethodRouter<AppState>)> {
     let ours = |p: &str| format!("{SPEEDTEST_PATH}/{p}");
+    let mut entries = Vec::new();
+    for path in [
+        ours("garbage"),
+        "/garbage".into(),
+        "/backend/garbage.php".into(),
+    ] {
+        entries.push((path.clone(), Method::GET, get(garbage)));
+        entries.push((path, Method::OPTIONS, options(preflight)));
+    }
+    for path in [ours("empty"), "/empty".into(), "/backend/empty.php".into()] {
+        entries.push((path.clone(), Method::GET, get(empty_get)));
+        entries.push((path.clone(), Method::POST, post(empty_post)));
+        entries.push((path, Method::OPTIONS, options(preflight)));
+    }
+    for path in [ours("ip"), "/getIP".into(), "/backend/getIP.php".into()] {
+        entries.push((path.clone(), Method::GET, get(get_ip)));
+        entries.push((path, Method::OPTIONS, options(preflight)));
+    }
+    entries
+}
+
+/// The test routes' own layers (see the module docs).
+pub fn layered(routes: Router<AppState>) -> Router<AppState> {
     let layers = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
@@ -86,20 +106,7 @@ pub fn routes() -> Router<AppState> {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(CatchPanicLayer::custom(super::panic_response));
-    let routes: [(String, MethodRouter<AppState>); 9] = [
-        (ours("garbage"), garbage()),
-        ("/garbage".into(), garbage()),
-        ("/backend/garbage.php".into(), garbage()),
-        (ours("empty"), empty()),
-        ("/empty".into(), empty()),
-        ("/backend/empty.php".into(), empty()),
-        (ours("ip"), ip()),
-        ("/getIP".into(), ip()),
-        ("/backend/getIP.php".into(), ip()),
-    ];
     routes
-        .into_iter()
-        .fold(Router::new(), |r, (path, m)| r.route(&path, m))
         .method_not_allowed_fallback(super::method_not_allowed)
         .layer(layers)
 }

@@ -14,42 +14,45 @@ pub mod forms;
 pub mod pages;
 
 use axum::Json;
-use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use kiemke_shared::Lang;
 use kiemke_shared::api::{ApiError, ErrorCode};
 
-use crate::state::AppState;
+use crate::routes::{Access, Route, route};
 
 /// `GET /api/v1/survey`.
 pub const SURVEY_PATH: &str = "/api/v1/survey";
 
-/// The survey's routes (merged into [`crate::routes::router`]).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(SURVEY_PATH, get(api::province))
-        .route(
-            &format!("{SURVEY_PATH}/communes/{{code}}"),
-            get(api::commune),
-        )
-        .route("/survey", get(pages::overview))
-        .route("/communes", axum::routing::post(forms::create_commune))
-        .route("/communes/new", get(forms::new_commune))
-        .route(
-            "/communes/{code}",
-            get(pages::commune).post(forms::update_commune),
-        )
-        .route("/communes/{code}/edit", get(forms::edit_commune))
-        .route(
-            "/communes/{code}/sites",
-            axum::routing::post(forms::save_site),
-        )
-        .route("/communes/{code}/sites/new", get(forms::new_site))
-        .route("/communes/{code}/sites/{site}/edit", get(forms::edit_site))
-        .route("/export/survey.xlsx", get(export::xlsx))
-        .route("/export/survey.csv", get(export::csv))
+/// The survey's entries of the route catalog ([`crate::routes::catalog`]).
+pub fn entries() -> Vec<Route> {
+    use Access::{Admin, Read, Write};
+    use Method as M;
+    vec![
+        route(M::GET, SURVEY_PATH, Read, api::province),
+        route(
+            M::GET,
+            format!("{SURVEY_PATH}/communes/{{code}}"),
+            Read,
+            api::commune,
+        ),
+        route(M::GET, "/survey", Read, pages::overview),
+        route(M::GET, "/communes/new", Admin, forms::new_commune),
+        route(M::POST, "/communes", Admin, forms::create_commune),
+        route(M::GET, "/communes/{code}", Read, pages::commune),
+        route(M::POST, "/communes/{code}", Write, forms::update_commune),
+        route(M::GET, "/communes/{code}/edit", Write, forms::edit_commune),
+        route(M::GET, "/communes/{code}/sites/new", Write, forms::new_site),
+        route(M::POST, "/communes/{code}/sites", Write, forms::save_site),
+        route(
+            M::GET,
+            "/communes/{code}/sites/{site}/edit",
+            Write,
+            forms::edit_site,
+        ),
+        route(M::GET, "/export/survey.xlsx", Read, export::xlsx),
+        route(M::GET, "/export/survey.csv", Read, export::csv),
+    ]
 }
 
 /// Why a survey request is refused, for the API (JSON) and pages (HTML).

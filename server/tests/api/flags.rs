@@ -61,6 +61,10 @@ fn pc(n: u8) -> Pc {
 async fn put_json(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let request = Request::put(path)
         .header("content-type", "application/json")
+        .header(
+            "authorization",
+            app.admin_bearer.as_deref().expect("admin token"),
+        )
         .body(Body::from(body.to_string()))
         .expect("request");
     let (status, _, bytes) = app.request(request).await;

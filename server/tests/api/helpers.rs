@@ -19,6 +19,7 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use kiemke_server::auth::secret;
 use kiemke_server::auth::tokens::{self, NewToken};
+use kiemke_server::config::AdminToken;
 use kiemke_server::store::trust::Enrollment;
 use kiemke_server::{AppState, ServerConfig, Store, routes};
 use kiemke_shared::CommuneCode;
@@ -31,6 +32,9 @@ use tower::ServiceExt;
 /// The commune the harness enrolls agents in.
 pub const COMMUNE: &str = "24118";
 
+/// The admin token test apps run with (unless a test sets another).
+pub const ADMIN_TOKEN: &str = "api-test-admin-token-0123456789";
+
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
@@ -40,6 +44,9 @@ pub struct TestApp {
     credentials: Mutex<HashMap<AgentId, String>>,
     /// Sends bodies that name no agent (malformed ones).
     default_agent: AgentId,
+    /// `Authorization` value [`TestApp::get`] sends when a test sends none
+    /// (the read API needs a viewer).
+    pub admin_bearer: Option<String>,
     _dir: TempDir,
 }
 
@@ -52,9 +59,11 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = ServerConfig {
             data_dir: dir.path().to_owned(),
+            admin_token: Some(AdminToken::parse(ADMIN_TOKEN).expect("long enough")),
             ..ServerConfig::default()
         };
         change(&mut config);
+        let admin_bearer = (config.admin_token.as_ref()).map(|t| format!("Bearer {}", t.expose()));
         let store = Store::open(&config.data_dir).expect("store opens");
         let router = routes::router(AppState::new(store.clone(), config));
         TestApp {
@@ -63,6 +72,7 @@ impl TestApp {
             token: Mutex::new(None),
             credentials: Mutex::new(HashMap::new()),
             default_agent: AgentId::generate(),
+            admin_bearer,
             _dir: dir,
         }
     }
@@ -177,6 +187,12 @@ impl TestApp {
         let mut request = Request::get(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
+        }
+        let identified = headers.iter().any(|(n, _)| {
+            n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie")
+        });
+        if let (false, Some(bearer)) = (identified, &self.admin_bearer) {
+            request = request.header("authorization", bearer);
         }
         self.request(request.body(Body::empty()).expect("request"))
             .await

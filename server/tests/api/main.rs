@@ -1,6 +1,7 @@
 //! The server's HTTP interface, driven through `router()` with `oneshot`
 //! (no socket) and, in `serve`, through a real socket on port 0.
 
+mod access;
 mod devices;
 mod flags;
 mod fuzz;

@@ -55,10 +55,11 @@ fn html(body: &[u8]) -> String {
 #[tokio::test]
 async fn the_survey_needs_a_viewer() {
     let (app, _) = seeded();
-    let (status, _, _) = app.get("/api/v1/survey", &[]).await;
+    let anonymous = |path: &str| Request::get(path).body(Body::empty()).expect("request");
+    let (status, _, _) = app.request(anonymous("/api/v1/survey")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     for path in ["/survey", "/communes/23000", "/export/survey.xlsx"] {
-        let (status, headers, _) = app.get(path, &[]).await;
+        let (status, headers, _) = app.request(anonymous(path)).await;
         assert!(status.is_redirection(), "{path}: {status}");
         let to = headers["location"].to_str().expect("location");
         assert!(to.starts_with("/login?next="), "{path}: {to}");

@@ -226,7 +226,7 @@ fn with_admin() -> TestApp {
 
 #[tokio::test]
 async fn the_admin_api_is_off_without_a_token_and_closed_without_the_right_one() {
-    let off = TestApp::new();
+    let off = TestApp::with_config(|c: &mut ServerConfig| c.admin_token = None);
     let on = with_admin();
 
     let (off_status, off_body) = admin(&off, "GET", "/tokens", Some(ADMIN), Value::Null).await;

@@ -190,7 +190,11 @@ pub async fn create_commune(
         }
         .page(lang));
     }
-    let Ok(Form(form)) = form else {
+    let form = form.ok().map(|Form(f)| f);
+    if let Err(refusal) = check_csrf(&viewer, form.as_ref().and_then(|f| f.csrf.as_deref())) {
+        return Ok(refusal.page(lang));
+    }
+    let Some(form) = form else {
         return commune_page(
             lang,
             &viewer,
@@ -199,9 +203,6 @@ pub async fn create_commune(
             Some(bad_form(lang)),
         );
     };
-    if let Err(refusal) = check_csrf(&viewer, form.csrf.as_deref()) {
-        return Ok(refusal.page(lang));
-    }
     let (code, kind, name, province) = match parse_commune(&form) {
         Ok(parsed) => parsed,
         Err((vi, en)) => {
@@ -308,7 +309,11 @@ pub async fn update_commune(
         Err(refusal) => return Ok(refusal.page(lang)),
     };
     let editing = Some(code.to_string());
-    let Ok(Form(mut form)) = form else {
+    let form = form.ok().map(|Form(f)| f);
+    if let Err(refusal) = check_csrf(&viewer, form.as_ref().and_then(|f| f.csrf.as_deref())) {
+        return Ok(refusal.page(lang));
+    }
+    let Some(mut form) = form else {
         return commune_page(
             lang,
             &viewer,
@@ -317,9 +322,6 @@ pub async fn update_commune(
             Some(bad_form(lang)),
         );
     };
-    if let Err(refusal) = check_csrf(&viewer, form.csrf.as_deref()) {
-        return Ok(refusal.page(lang));
-    }
     // The code is the key: it cannot change here.
     form.code = code.to_string();
     let (code, kind, name, province) = match parse_commune(&form) {
@@ -599,7 +601,11 @@ pub async fn save_site(
         Ok(code) => code,
         Err(refusal) => return Ok(refusal.page(lang)),
     };
-    let Ok(Form(mut form)) = form else {
+    let form = form.ok().map(|Form(f)| f);
+    if let Err(refusal) = check_csrf(&viewer, form.as_ref().and_then(|f| f.csrf.as_deref())) {
+        return Ok(refusal.page(lang));
+    }
+    let Some(mut form) = form else {
         return site_page(
             lang,
             &viewer,
@@ -608,9 +614,6 @@ pub async fn save_site(
             Some(bad_form(lang)),
         );
     };
-    if let Err(refusal) = check_csrf(&viewer, form.csrf.as_deref()) {
-        return Ok(refusal.page(lang));
-    }
     if !form.original.is_empty() {
         // Editing: the code is the key and stays.
         form.code.clone_from(&form.original);
