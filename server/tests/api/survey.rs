@@ -164,6 +164,44 @@ async fn a_commune_page_shows_sites_charts_devices_and_silent_pcs() {
         .count();
     assert_eq!(pcs, built.pcs.len());
 
+    // A PC's page has its lifecycle; a printer's its page counter.
+    let devices = detail["devices"].as_array().expect("devices");
+    let pc = devices.iter().find(|d| d["pc"] == true).expect("a PC");
+    let (status, body) = get(
+        &app,
+        &format!("/devices/{}", pc["id"].as_str().expect("id")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = html(&body);
+    assert!(page.contains("Lịch sử trạng thái") && page.contains("Bằng chứng về tuổi máy"));
+    let mut printer = None;
+    for c in &province.communes {
+        let (_, body) = get(&app, &format!("/api/v1/survey/communes/{}", c.record.code)).await;
+        let detail: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        printer = detail["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .find(|d| d["page_count"].is_u64())
+            .cloned();
+        if printer.is_some() {
+            break;
+        }
+    }
+    let printer = printer.expect("a network printer in the province");
+    let (status, body) = get(
+        &app,
+        &format!("/devices/{}", printer["id"].as_str().expect("id")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = html(&body);
+    assert!(
+        page.contains("Bộ đếm trang") && page.contains("<svg"),
+        "{page}"
+    );
+
     let (status, _) = get(&app, "/communes/99999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = get(&app, "/api/v1/survey/communes/12ab").await;

@@ -523,9 +523,7 @@ pub async fn commune(
         })
         .collect();
     let row = |d: &survey::DeviceLine| DeviceRow {
-        href: d
-            .pc
-            .then(|| format!("/devices/{}?lang={}", d.id, lang.tag())),
+        href: Some(format!("/devices/{}?lang={}", d.id, lang.tag())),
         name: d.name.clone(),
         category: d.category.label(lang),
         site: d.site.clone().unwrap_or_else(|| format::MISSING.to_owned()),
