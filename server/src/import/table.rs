@@ -5,7 +5,7 @@
 use calamine::{Data, Reader, Xlsx};
 
 /// Largest file accepted (a province's list is a few hundred rows).
-pub const MAX_BYTES: usize = 2 << 20;
+pub const MAX_BYTES: usize = 1 << 20;
 /// Most data rows accepted.
 pub const MAX_ROWS: usize = 20_000;
 /// Most columns accepted.

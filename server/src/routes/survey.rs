@@ -1,6 +1,7 @@
 //! The province survey on the web: the JSON API (`/api/v1/survey`,
 //! `/api/v1/survey/communes/{code}`), the overview and commune pages, the
-//! forms that create and edit communes and sites, and the exports
+//! forms that create and edit communes and sites, the import of the
+//! province's list with a preview, and the exports
 //! (`/export/survey.xlsx|csv`).
 //!
 //! Every handler takes a [`Viewer`]: a commune officer sees only their own
@@ -11,6 +12,7 @@ pub mod api;
 pub mod chart;
 pub mod export;
 pub mod forms;
+pub mod import;
 pub mod pages;
 
 use axum::Json;
@@ -50,6 +52,9 @@ pub fn entries() -> Vec<Route> {
             Write,
             forms::edit_site,
         ),
+        route(M::GET, "/import", Admin, import::form),
+        route(M::POST, "/import/preview", Admin, import::preview),
+        route(M::POST, "/import/commit", Admin, import::commit),
         route(M::GET, "/export/survey.xlsx", Read, export::xlsx),
         route(M::GET, "/export/survey.csv", Read, export::csv),
     ]

@@ -336,3 +336,75 @@ async fn forms_create_communes_and_sites_and_refuse_bad_input() {
     assert_eq!(detail["light"], "vang");
     assert_eq!(detail["unmet"].as_array().expect("unmet").len(), 3);
 }
+
+/// A multipart body with one file field.
+fn multipart(file_name: &str, content: &str) -> (String, String) {
+    let boundary = "----kiemke-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_import_previews_then_commits_and_refuses_bad_files_whole() {
+    let (app, _) = seeded();
+    let send = |path: &str, content_type: String, body: String| {
+        Request::post(path)
+            .header("authorization", BEARER)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let bad = "Mã xã,Loại,Tên xã,Tỉnh\n24118,xã,Biển Hồ,Gia Lai\n2412,xã,Ia Grai,Gia Lai\n";
+    let (content_type, body) = multipart("xa.csv", bad);
+    let (status, _, page) = app
+        .request(send("/import/preview", content_type, body))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html(&page).contains("Dòng 3: mã xã phải gồm 5 chữ số"),
+        "{}",
+        html(&page)
+    );
+    let code = CommuneCode::parse("24118").expect("code");
+    assert!(app.store.commune(&code).expect("read").is_none());
+
+    let good = "Mã xã,Loại,Tên xã,Tỉnh,Mã điểm,Loại điểm,Tên điểm\n\
+                24118,xã,Biển Hồ,Gia Lai,ttpvhcc,service-center,TTPVHCC xã Biển Hồ\n";
+    let (content_type, body) = multipart("xa.csv", good);
+    let (status, _, page) = app
+        .request(send("/import/preview", content_type, body))
+        .await;
+    let page = html(&page);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("thêm mới: 1 xã, 1 điểm"), "{page}");
+    assert!(
+        app.store.commune(&code).expect("read").is_none(),
+        "a preview writes nothing"
+    );
+    let data = page
+        .split("name=\"data\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the commit form carries the file");
+    let (status, headers, _) = app
+        .request(send(
+            "/import/commit",
+            "application/x-www-form-urlencoded".into(),
+            format!("format=csv&data={data}"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/survey?lang=vi");
+    assert_eq!(
+        app.store
+            .commune(&code)
+            .expect("read")
+            .expect("imported")
+            .full_name_vi(),
+        "xã Biển Hồ"
+    );
+    assert_eq!(app.store.sites(Some(&code)).expect("sites").len(), 1);
+}
