@@ -64,6 +64,9 @@ pub enum Command {
     /// Xuất dữ liệu (exports)
     #[command(subcommand)]
     Export(survey::ExportCommand),
+    /// Thiết bị: chuyển sang điểm khác (devices: move to another site)
+    #[command(subcommand)]
+    Device(survey::DeviceCommand),
     /// Nạp dữ liệu mẫu của một tỉnh giả lập (load a made-up province)
     Fixture(survey::FixtureArgs),
     /// Chính sách vòng đời thiết bị (lifecycle policy)
@@ -89,6 +92,7 @@ impl Command {
             Command::Commune(c) => c.store_args().lang.unwrap_or_default(),
             Command::Export(c) => c.store_args().lang.unwrap_or_default(),
             Command::Fixture(args) => args.store.lang.unwrap_or_default(),
+            Command::Device(c) => c.store_args().lang.unwrap_or_default(),
             Command::Backup(args) => args.lang.unwrap_or_default(),
             Command::Restore(args) => args.lang.unwrap_or_default(),
             Command::Token(c) => c.store_args().lang.unwrap_or_default(),
@@ -150,6 +154,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Export(command) => {
             tokio::task::spawn_blocking(move || survey::export(command)).await?
+        }
+        Command::Device(command) => {
+            tokio::task::spawn_blocking(move || survey::device(command)).await?
         }
         Command::Fixture(args) => {
             tokio::task::spawn_blocking(move || survey::fixture(args)).await?

@@ -72,6 +72,65 @@ fn parse_kind(s: &str) -> Result<CommuneKind, String> {
     import::communes::parse_commune_kind(s).ok_or_else(|| format!("{s:?}: xa, phuong, dac-khu"))
 }
 
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Chuyển một máy sang điểm khác của xã, giữ nguyên lịch sử (move a
+    /// device to another site of its commune, keeping its history)
+    Move {
+        /// Mã thiết bị (device id)
+        device: kiemke_shared::DeviceId,
+        /// Mã điểm mới trong cùng xã (the new site's code)
+        #[arg(long)]
+        site: kiemke_shared::SiteCode,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+impl DeviceCommand {
+    pub fn store_args(&self) -> &StoreArgs {
+        match self {
+            DeviceCommand::Move { store, .. } => store,
+        }
+    }
+}
+
+pub fn device(command: DeviceCommand) -> anyhow::Result<()> {
+    let (store, lang) = open_store(command.store_args())?;
+    let DeviceCommand::Move { device, site, .. } = command;
+    let record = store.device_record(&device)?.ok_or_else(|| {
+        anyhow!(match lang {
+            Lang::Vi => format!("Không có thiết bị nào có mã {device}."),
+            Lang::En => format!("There is no device {device}."),
+        })
+    })?;
+    let commune = record
+        .origin
+        .as_ref()
+        .map(|o| o.commune.clone())
+        .ok_or_else(|| {
+            anyhow!(lang.pick(
+                "Thiết bị chưa thuộc xã nào (chưa báo cáo qua tác tử đã đăng ký).",
+                "The device belongs to no commune yet (no report from an enrolled agent)."
+            ))
+        })?;
+    let to = kiemke_shared::SiteRef { commune, site };
+    if store.site(&to)?.is_none() {
+        anyhow::bail!(match lang {
+            Lang::Vi => format!("Xã không có điểm {to}: thêm điểm trước (kiemke-server site add)."),
+            Lang::En =>
+                format!("The commune has no site {to}: add it first (kiemke-server site add)."),
+        });
+    }
+    store.move_device(&device, &to)?;
+    store.audit(
+        &AuditEntry::new(cli_user(), "device.move", device.to_string())
+            .change(record.origin.as_ref(), Some(&to)),
+    )?;
+    println!("{} {device} → {to}", lang.pick("Đã chuyển", "Moved"));
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Xlsx,

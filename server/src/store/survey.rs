@@ -188,3 +188,65 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::fixture::{self, FixtureSpec};
+    use crate::policy::Policy;
+
+    #[test]
+    fn a_moved_device_keeps_its_history_and_reports_from_its_new_site() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let spec = FixtureSpec {
+            communes: 1,
+            pcs_min: 20,
+            pcs_max: 20,
+            ..FixtureSpec::province(3, Utc::now())
+        };
+        let province = fixture::generate(&spec);
+        fixture::load::load(
+            &store,
+            &province,
+            Policy::shipped(),
+            spec.now.date_naive(),
+            |_, _| {},
+        )
+        .expect("load");
+        let commune = &province.communes[0];
+        let (device, _) = store.flagged_devices().expect("devices").remove(0);
+        let from = device.origin.clone().and_then(|o| o.site).expect("site");
+        let to = (commune.sites.iter())
+            .find(|s| s.site.site != from)
+            .expect("another site")
+            .site
+            .clone();
+        let reports_before = store
+            .device(&device.id, 100)
+            .expect("read")
+            .expect("device")
+            .reports
+            .len();
+        let history_before = store.flag_history(&device.id, 100).expect("history").len();
+
+        assert!(store.move_device(&device.id, &to).expect("move"));
+        let moved = store
+            .device_record(&device.id)
+            .expect("read")
+            .expect("device");
+        assert_eq!(moved.origin.and_then(|o| o.site), Some(to.site.clone()));
+        let detail = store
+            .device(&device.id, 100)
+            .expect("read")
+            .expect("device");
+        assert_eq!(detail.reports.len(), reports_before, "reports stay");
+        assert_eq!(
+            store.flag_history(&device.id, 100).expect("history").len(),
+            history_before
+        );
+        assert!(!store.move_device(&DeviceId::generate(), &to).expect("move"));
+    }
+}
