@@ -17,6 +17,7 @@ mod probe;
 mod protocol_doc;
 mod shaped;
 mod spool;
+mod survey_cli;
 mod tls;
 mod trust;
 
