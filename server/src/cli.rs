@@ -7,6 +7,7 @@
 //! (in [`trust`]) and `user` (in [`users`]) work on a stopped server's store.
 
 pub mod assets;
+pub mod survey;
 pub mod trust;
 pub mod users;
 
@@ -39,7 +40,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Chạy thử: máy chủ cùng kho dữ liệu nhúng và kiểm kê máy này một lần,
     /// rồi in địa chỉ để mở (try it: the server plus this PC's inventory)
-    Quickstart(ServeArgs),
+    Quickstart(crate::quickstart::QuickstartArgs),
     /// Sao lưu cơ sở dữ liệu, kể cả khi máy chủ đang chạy (back up the store,
     /// also while the server runs)
     Backup(BackupArgs),
@@ -62,6 +63,17 @@ pub enum Command {
     /// Tài sản nhập tay: nhập từ CSV/XLSX, thêm, liệt kê (manual assets)
     #[command(subcommand)]
     Asset(assets::AssetCommand),
+    /// Danh sách xã, phường: thêm, liệt kê, nhập từ tệp (communes registry)
+    #[command(subcommand)]
+    Commune(survey::CommuneCommand),
+    /// Xuất dữ liệu (exports)
+    #[command(subcommand)]
+    Export(survey::ExportCommand),
+    /// Thiết bị: chuyển sang điểm khác (devices: move to another site)
+    #[command(subcommand)]
+    Device(survey::DeviceCommand),
+    /// Nạp dữ liệu mẫu của một tỉnh giả lập (load a made-up province)
+    Fixture(survey::FixtureArgs),
     /// Chính sách vòng đời thiết bị (lifecycle policy)
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -83,7 +95,12 @@ impl Command {
     /// The language for messages before the configuration is loaded.
     fn lang(&self) -> Lang {
         match self {
-            Command::Serve(args) | Command::Quickstart(args) => args.lang.unwrap_or_default(),
+            Command::Serve(args) => args.lang.unwrap_or_default(),
+            Command::Quickstart(args) => args.serve.lang.unwrap_or_default(),
+            Command::Commune(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Export(c) => c.store_args().lang.unwrap_or_default(),
+            Command::Fixture(args) => args.store.lang.unwrap_or_default(),
+            Command::Device(c) => c.store_args().lang.unwrap_or_default(),
             Command::Backup(args) => args.lang.unwrap_or_default(),
             Command::Restore(args) => args.lang.unwrap_or_default(),
             Command::Token(c) => c.store_args().lang.unwrap_or_default(),
@@ -143,6 +160,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Site(command) => trust::site(command),
         Command::User(command) => users::user(command),
         Command::Asset(command) => assets::asset(command),
+        Command::Commune(command) => {
+            tokio::task::spawn_blocking(move || survey::commune(command)).await?
+        }
+        Command::Export(command) => {
+            tokio::task::spawn_blocking(move || survey::export(command)).await?
+        }
+        Command::Device(command) => {
+            tokio::task::spawn_blocking(move || survey::device(command)).await?
+        }
+        Command::Fixture(args) => {
+            tokio::task::spawn_blocking(move || survey::fixture(args)).await?
+        }
         Command::Policy(PolicyCommand::Check(args)) => print(policy_check::check(&args)?),
         Command::Flags(args) => {
             print(tokio::task::spawn_blocking(move || flags::run(&args)).await??)

@@ -29,16 +29,24 @@
 //! - [`backup`]: the `backup` and `restore` commands.
 //! - [`proposal`]: equipment-upgrade proposals (Tờ trình, annex, print
 //!   view) from the flagged devices, lines and norms.
-//! - [`import`]: reading officers' CSV/XLSX lists (`import::table`, shared)
-//!   and the manual asset list (`import::assets`).
+//! - [`import`]: reading officers' CSV/XLSX lists (`import::table`, shared):
+//!   the manual asset list (`import::assets`), communes and sites
+//!   (`import::communes`), all or nothing.
 //! - [`lines`]: each site's line status (target, availability, latency)
 //!   from the probe time series (`store::probes`).
+//! - [`export`]: the survey as XLSX and CSV.
+//! - [`fixture`]: a made-up province (communes, sites, PCs, printers,
+//!   line measurements) for demos, tests and simulations.
+//! - [`survey`]: the province-wide survey: per-commune figures, line status
+//!   per site, the traffic light.
 
 pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
+pub mod fixture;
 pub mod import;
 pub mod lines;
 pub mod policy;
@@ -48,6 +56,7 @@ pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod survey;
 pub mod telemetry;
 pub mod tls;
 

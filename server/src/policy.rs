@@ -33,7 +33,7 @@ use chrono::{Datelike, NaiveDate};
 use kiemke_shared::Lang;
 
 pub use self::category::Category;
-pub use self::file::{Life, LifeVersion, PolicyFile, Severity};
+pub use self::file::{Life, LifeVersion, PolicyFile, Severity, TrafficLight};
 pub use self::flags::{DeviceFlags, DeviceInputs, Status};
 pub use self::register::AssetRecord;
 
@@ -270,6 +270,22 @@ impl PolicyFile {
             return Err((
                 "line-targets.speed-test-max-age-days".into(),
                 "phải từ 1 đến 365 ngày / must be 1–365 days".into(),
+            ));
+        }
+        let light = &self.traffic_light;
+        if light.line_window_days == 0 || light.silent_days == 0 {
+            return Err((
+                "traffic-light".into(),
+                "số ngày phải lớn hơn 0 / day counts must be above 0".into(),
+            ));
+        }
+        if (light.max_replace_share_percent.into_iter())
+            .chain(light.max_silent_share_percent)
+            .any(|p| p > 100)
+        {
+            return Err((
+                "traffic-light".into(),
+                "tỷ lệ phải từ 0 đến 100 / shares must be 0–100".into(),
             ));
         }
         if self.rules.ram_min.thresholds.tolerance_percent > 50 {

@@ -32,8 +32,22 @@ use crate::tls::TlsSetup;
 /// commune": no official code is 00000).
 pub const QUICKSTART_COMMUNE: &str = "00000";
 
+/// `quickstart [--demo]` with the `serve` flags.
+#[derive(Debug, clap::Args)]
+pub struct QuickstartArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Nạp một tỉnh mẫu (135 xã, thiết bị, đường truyền) để xem thử khảo sát
+    /// toàn tỉnh; chỉ khi kho dữ liệu chưa có xã nào (load a demo province
+    /// into an empty store)
+    #[arg(long)]
+    pub demo: bool,
+}
+
 /// Runs the quickstart until Ctrl-C or SIGTERM.
-pub async fn quickstart(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn quickstart(args: QuickstartArgs) -> anyhow::Result<()> {
+    let demo = args.demo;
+    let args = args.serve;
     let config = config::load(&args)?;
     let lang = config.lang;
     let listener = match serve::bind(config.listen, lang).await {
@@ -53,6 +67,17 @@ pub async fn quickstart(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the listening address")?;
     let store = Store::open(&config.data_dir).map_err(|e| anyhow!(e.message(lang)))?;
+    if demo {
+        let demo_store = store.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            if demo_store.communes()?.is_empty() {
+                let spec = crate::fixture::FixtureSpec::province(1, Utc::now());
+                crate::cli::survey::load_fixture(&demo_store, &spec, lang)?;
+            }
+            Ok(())
+        })
+        .await??;
+    }
     let tls = crate::tls::prepare(&config).map_err(|e| {
         anyhow!(
             "{}: {e}",

@@ -57,6 +57,7 @@ pub mod manual_assets;
 pub mod peripherals;
 pub mod proposals;
 pub mod speedtest;
+pub mod survey;
 pub mod users;
 
 use std::any::Any;
@@ -177,7 +178,12 @@ pub struct Route {
 }
 
 /// A [`Group::Main`] entry.
-fn route<H, T>(method: Method, path: impl Into<String>, access: Access, handler: H) -> Route
+pub(crate) fn route<H, T>(
+    method: Method,
+    path: impl Into<String>,
+    access: Access,
+    handler: H,
+) -> Route
 where
     H: Handler<T, AppState>,
     T: 'static,
@@ -327,6 +333,7 @@ pub fn catalog() -> Vec<Route> {
             manual_assets::delete,
         ),
     ];
+    routes.extend(survey::entries());
     // The admin API.
     for (path, method, handler) in admin::entries() {
         routes.push(Route {

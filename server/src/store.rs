@@ -10,7 +10,8 @@
 //! - `enroll_tokens`, `agents`: enrollment tokens and enrolled agents, their
 //!   secrets only as hashes (see [`trust`]);
 //! - `communes`, `sites`: the communes and sites registries (see
-//!   [`communes`], [`sites`]).
+//!   [`communes`], [`sites`]); what the province survey reads is
+//!   gathered in [`survey`].
 //! - `meta`: `schema_version` (and what the flags were computed with);
 //! - `assets`, `flags`, `flag_history`: the lifecycle policy's register
 //!   entries, latest flags and status changes (see [`flags`]).
@@ -56,6 +57,7 @@ pub mod scope;
 pub mod sessions;
 pub mod sites;
 pub mod speed_results;
+pub mod survey;
 pub mod trust;
 pub mod users;
 

@@ -3,6 +3,7 @@
 mod access;
 mod backup;
 mod bad_input;
+mod browser;
 mod cli;
 mod daemon;
 mod discover;
@@ -19,6 +20,7 @@ mod proposal;
 mod protocol_doc;
 mod shaped;
 mod spool;
+mod survey_cli;
 mod tls;
 mod trust;
 

@@ -439,6 +439,7 @@ async fn a_commune_proposal_and_the_province_consolidation_open_in_libreoffice()
     let response = server
         .http()
         .put(server.endpoint(&format!("/api/v1/devices/{hq_pc}/asset")))
+        .bearer_auth(ADMIN_TOKEN)
         .json(&json!({"asset_tag": "UBND-MT-2017-03", "in_service": "2017-03-15", "cost_vnd": 15_000_000}))
         .send()
         .await?;

@@ -6,6 +6,8 @@
 //! - [`server`]: [`server::ServerProcess`], start / kill -9 / restart.
 //! - [`agent`]: [`agent::TestAgent`], an agent installation with its own
 //!   data directory, using the agent library's spool and delivery.
+//! - [`browser`]: [`browser::Browser`], headless Chromium over WebDriver,
+//!   with screenshots and downloads.
 //! - [`cups`]: a private cupsd on a Unix socket, for print-queue tests
 //!   (root only).
 //! - [`lan`]: an office LAN in network namespaces with snmpsim devices,
@@ -25,6 +27,7 @@
 
 pub mod agent;
 pub mod baseline;
+pub mod browser;
 pub mod cups;
 pub mod documents;
 pub mod fixtures;

@@ -26,6 +26,18 @@ pub enum Format {
 }
 
 impl Format {
+    /// By the file name's extension.
+    pub fn from_name(name: &str) -> Option<Format> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Some(Format::Csv)
+        } else if lower.ends_with(".xlsx") {
+            Some(Format::Xlsx)
+        } else {
+            None
+        }
+    }
+
     /// XLSX if the bytes are a ZIP archive (what an .xlsx is), else CSV.
     pub fn sniff(bytes: &[u8]) -> Format {
         if bytes.starts_with(b"PK\x03\x04") {
@@ -46,6 +58,8 @@ pub struct Row {
 /// A read spreadsheet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
+    /// The header row's line (1 unless blank lines come first).
+    pub header_line: usize,
     pub headers: Vec<String>,
     pub rows: Vec<Row>,
 }
@@ -111,7 +125,7 @@ pub fn read(bytes: &[u8], format: Format) -> Result<Table, TableError> {
     let mut lines = raw
         .into_iter()
         .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
-    let (_, headers) = lines.next().ok_or(TableError::Empty)?;
+    let (header_line, headers) = lines.next().ok_or(TableError::Empty)?;
     let mut rows = Vec::new();
     for (line, mut cells) in lines {
         if rows.len() == MAX_ROWS {
@@ -126,7 +140,11 @@ pub fn read(bytes: &[u8], format: Format) -> Result<Table, TableError> {
         cells.resize(headers.len().max(cells.len()), String::new());
         rows.push(Row { line, cells });
     }
-    Ok(Table { headers, rows })
+    Ok(Table {
+        header_line,
+        headers,
+        rows,
+    })
 }
 
 /// The delimiter of the header line: the most frequent of `,`, `;`, tab

@@ -31,6 +31,47 @@ pub struct PolicyFile {
     /// the shipped file's (see [`super::Policy::norms`]).
     #[serde(default)]
     pub norms: Option<super::norms::Norms>,
+    /// The survey's commune traffic light (XANH/VÀNG/ĐỎ); the defaults
+    /// apply to files written before it existed.
+    #[serde(default)]
+    pub traffic_light: TrafficLight,
+}
+
+/// The criteria a commune is rated on (see `docs/survey.md`). Each
+/// criterion can be switched off; the defaults follow DOMAIN.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct TrafficLight {
+    /// VÀNG up to this many unmet criteria, ĐỎ beyond (XANH: none unmet).
+    pub yellow_max_unmet: u32,
+    /// Line measurements older than this do not count.
+    pub line_window_days: u32,
+    /// One criterion per site: its best download in the window reaches the
+    /// site's target. A site without any measurement in the window fails it.
+    pub site_lines: bool,
+    /// At most this share (%) of the commune's PCs flagged `replace`.
+    pub max_replace_share_percent: Option<u8>,
+    /// At least this many scanners (scanners and MFPs) at the public
+    /// service center (TTPVHCC).
+    pub min_service_center_scanners: Option<u32>,
+    /// Agents silent longer than this are "silent".
+    pub silent_days: u32,
+    /// At most this share (%) of the commune's PCs silent.
+    pub max_silent_share_percent: Option<u8>,
+}
+
+impl Default for TrafficLight {
+    fn default() -> TrafficLight {
+        TrafficLight {
+            yellow_max_unmet: 5,
+            line_window_days: 30,
+            site_lines: true,
+            max_replace_share_percent: Some(30),
+            min_service_center_scanners: Some(1),
+            silent_days: 7,
+            max_silent_share_percent: Some(20),
+        }
+    }
 }
 
 /// Which policy this is, shown with every flag.

@@ -5,8 +5,9 @@
 //! English.
 
 mod device_view;
-mod format;
-mod labels;
+pub(crate) mod format;
+pub(crate) mod labels;
+mod lifecycle_view;
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -62,6 +63,8 @@ struct DevicePage {
     status: Option<device_view::StatusView>,
     facts: Vec<Fact>,
     tables: Vec<Table>,
+    /// A printer's page-counter trend (inline SVG).
+    chart: Option<String>,
 }
 
 #[derive(Template)]
@@ -196,10 +199,57 @@ pub async fn device(
     }
     let found = state
         .store
-        .blocking(move |store| Ok((store.device(&id, HISTORY_LIMIT)?, store.flags(&id)?)))
+        .blocking(move |store| {
+            Ok((
+                store.device(&id, HISTORY_LIMIT)?,
+                store.flags(&id)?,
+                store.flag_history(&id, HISTORY_LIMIT)?,
+            ))
+        })
         .await
         .in_lang(lang)?;
-    let (Some(detail), flags) = found else {
+    let (Some(detail), flags, history) = found else {
+        // A printer or scanner seen by PCs has a page too.
+        let peripheral = state
+            .store
+            .blocking(move |store| {
+                let communes = store.peripheral_communes(&id)?;
+                Ok(store.peripheral(&id)?.zip(communes))
+            })
+            .await
+            .in_lang(lang)?;
+        if let Some((p, communes)) = peripheral {
+            if viewer
+                .commune_scope()
+                .is_some_and(|own| !communes.contains(own))
+            {
+                let refusal = viewer
+                    .check_read(communes.iter().next())
+                    .err()
+                    .map(|r| (r.status(), r.message(lang)));
+                if let Some((status, message)) = refusal {
+                    return Ok((status, not_found(message)?).into_response());
+                }
+            }
+            let mut page_facts = lifecycle_view::peripheral_facts(&p, lang);
+            page_facts.push(Fact {
+                label: lang.pick("Mã thiết bị", "Device id"),
+                value: p.device.id.to_string(),
+            });
+            let page = DevicePage {
+                lang: lang.tag(),
+                other_lang: other(lang).tag(),
+                t,
+                heading: (p.device.names.iter().next().cloned())
+                    .or_else(|| p.device.model.clone())
+                    .unwrap_or_else(|| p.device.id.to_string()),
+                status: None,
+                facts: page_facts,
+                tables: vec![lifecycle_view::supplies(&p, lang)],
+                chart: lifecycle_view::page_trend(&p.page_history, lang),
+            };
+            return Ok(render(&page, lang)?.into_response());
+        }
         return not_found(
             AppError::new(lang, Failure::DeviceNotFound(id))
                 .body()
@@ -213,7 +263,12 @@ pub async fn device(
         heading: device_view::heading(&detail),
         status: flags.as_ref().map(|f| device_view::status(f, lang)),
         facts: device_view::facts(&detail, t, lang),
-        tables: device_view::tables(&detail, t, lang),
+        tables: {
+            let mut tables = device_view::tables(&detail, t, lang);
+            tables.extend(lifecycle_view::tables(flags.as_ref(), &history, lang));
+            tables
+        },
+        chart: None,
     };
     Ok(render(&page, lang)?.into_response())
 }

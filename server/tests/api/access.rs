@@ -197,9 +197,10 @@ impl World {
             .replace("{id}", &id)
             .replace("{name}", "muc-tieu")
             .replace("{commune}", COMMUNE)
-            .replace("{site}", "tt-pvhcc");
+            .replace("{code}", COMMUNE)
+            .replace("{site}", "ttpvhcc");
         // An import names the commune it fills.
-        if path.ends_with("/import") {
+        if path.ends_with("/manual-assets/import") {
             format!("{path}?commune={COMMUNE}")
         } else {
             path
@@ -221,9 +222,11 @@ fn denied(status: StatusCode, headers: &HeaderMap) -> bool {
 
 /// Whether `who` may call a route of kind `access` whose path is `path`.
 fn expected(access: Access, who: Who, path: &str) -> bool {
-    // Paths that name one commune-bound object (a device, a printer).
-    let names_object =
-        (path.contains("{id}") || path.contains("{commune}")) && !path.contains("/admin/");
+    // Paths that name one commune-bound object (a device, a printer, a
+    // commune, a site).
+    let names_object = (path.contains("{id}") && !path.contains("/admin/"))
+        || path.contains("{code}")
+        || path.contains("{commune}");
     match (access, who) {
         (_, Who::Anonymous) => false,
         (Access::User, _) => true,

@@ -14,4 +14,5 @@ mod peripherals;
 mod proposals;
 mod serve;
 mod speedtest;
+mod survey;
 mod trust;

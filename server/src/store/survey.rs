@@ -1,0 +1,252 @@
+//! What the province survey reads from the store, gathered in one pass per
+//! call: registries, devices with their flags, peripherals, and the speed
+//! tests measured at each site (kept inside the stored reports). Also moving
+//! a device to another site, and the sites registry's edits.
+//!
+//! Reads the trees of other modules (`devices`, `flags`, `peripherals`,
+//! `device_reports`, `reports`, `agents`) without writing them except in
+//! [`Store::move_device`]; the aggregation itself is pure
+//! (`crate::survey::aggregate`).
+
+use chrono::{DateTime, Utc};
+use kiemke_shared::probes::SpeedResult;
+use kiemke_shared::{CommuneCode, DeviceId, SiteCode, SiteRef};
+
+use super::communes::CommuneRecord;
+use super::peripherals::PeripheralRecord;
+use super::record::{self, DeviceRecord};
+use super::sites::SiteRecord;
+use super::{Store, StoreError};
+use crate::policy::DeviceFlags;
+
+/// One speed test with the site it was measured at (the reporting agent's
+/// site when the report arrived).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteSpeed {
+    pub commune: CommuneCode,
+    pub site: Option<SiteCode>,
+    pub device: DeviceId,
+    pub result: SpeedResult,
+}
+
+/// Everything the survey aggregates, for one commune or the province.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyInputs {
+    pub communes: Vec<CommuneRecord>,
+    pub sites: Vec<SiteRecord>,
+    /// PCs with their latest flags (`None` before the first evaluation).
+    pub devices: Vec<(DeviceRecord, Option<DeviceFlags>)>,
+    /// Printers, scanners, network gear seen by the PCs above.
+    pub peripherals: Vec<PeripheralRecord>,
+    /// Speed tests started at or after the window's start.
+    pub speeds: Vec<SiteSpeed>,
+}
+
+impl Store {
+    /// The survey's inputs for `commune` (or every commune), with speed tests
+    /// since `since`. Scans: fine for a province (issue 10 replaces this with
+    /// aggregates kept on ingest, behind the same `crate::survey` API).
+    pub fn survey_inputs(
+        &self,
+        commune: Option<&CommuneCode>,
+        since: DateTime<Utc>,
+    ) -> Result<SurveyInputs, StoreError> {
+        let in_scope = |c: Option<&CommuneCode>| commune.is_none_or(|want| c == Some(want));
+        let communes = match commune {
+            Some(code) => self.commune(code)?.into_iter().collect(),
+            None => self.communes()?,
+        };
+        let sites = self.sites(commune)?;
+        let devices: Vec<_> = (self.flagged_devices()?.into_iter())
+            .filter(|(d, _)| d.origin.is_some() && in_scope(d.origin.as_ref().map(|o| &o.commune)))
+            .collect();
+        let ids: std::collections::BTreeSet<DeviceId> = devices.iter().map(|(d, _)| d.id).collect();
+        let peripherals = (self.list_peripherals()?.into_iter())
+            .filter(|p| p.seen_by.iter().any(|pc| ids.contains(pc)))
+            .collect();
+        let mut speeds = Vec::new();
+        for (device, _) in &devices {
+            if device.last_seen < since {
+                continue;
+            }
+            speeds.extend(self.speed_tests_since(&device.id, since)?);
+        }
+        Ok(SurveyInputs {
+            communes,
+            sites,
+            devices,
+            peripherals,
+            speeds,
+        })
+    }
+
+    /// The speed tests in a device's reports received since `since` (and
+    /// started since then), with the site each report was filed under.
+    pub fn speed_tests_since(
+        &self,
+        id: &DeviceId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SiteSpeed>, StoreError> {
+        let micros = u64::try_from(since.timestamp_micros()).unwrap_or(0);
+        let mut start = id.as_bytes().to_vec();
+        start.extend_from_slice(&micros.to_be_bytes());
+        let mut end = id.as_bytes().to_vec();
+        end.extend_from_slice(&u64::MAX.to_be_bytes());
+        let mut found = Vec::new();
+        for entry in self.device_reports.range(start..end) {
+            let (key, _) = entry?;
+            let Some(report_id) = record::report_in_history_key(&key) else {
+                continue;
+            };
+            let Some(stored) = self.report(&report_id)? else {
+                continue;
+            };
+            let (Some(origin), Some(probes)) = (stored.origin, stored.report.probes) else {
+                continue;
+            };
+            found.extend(
+                (probes.speed_tests.into_iter())
+                    .filter(|t| t.started_at >= since)
+                    .map(|result| SiteSpeed {
+                        commune: origin.commune.clone(),
+                        site: origin.site.clone(),
+                        device: *id,
+                        result,
+                    }),
+            );
+        }
+        Ok(found)
+    }
+
+    /// Creates or replaces a site's record (the web form and the import).
+    pub fn put_site(&self, site: &SiteRecord) -> Result<(), StoreError> {
+        self.sites
+            .insert(site.site.to_string(), record::encode(site)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Moves a device to another site of its commune: its record and the
+    /// enrollment of every agent that reported for it, so later reports are
+    /// filed there too. Its history (reports, flags) stays with it; reports
+    /// already stored keep the site they were measured at.
+    pub fn move_device(&self, id: &DeviceId, to: &SiteRef) -> Result<bool, StoreError> {
+        let _writing = self.write_guard();
+        let Some(mut device) = self.device_record(id)? else {
+            return Ok(false);
+        };
+        for agent in &device.agent_ids {
+            if let Some(mut enrolled) = self.agent(agent)? {
+                if enrolled.commune == to.commune {
+                    enrolled.site = Some(to.site.clone());
+                    self.agents
+                        .insert(&agent.as_bytes()[..], record::encode(&enrolled)?)?;
+                }
+            }
+        }
+        device.origin = Some(super::Origin {
+            commune: to.commune.clone(),
+            site: Some(to.site.clone()),
+        });
+        self.devices
+            .insert(id.as_bytes(), record::encode(&device)?)?;
+        self.db.flush()?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// Writes communes and sites together (an import): all of them or, on
+    /// failure, none.
+    pub fn put_registry(
+        &self,
+        communes: &[&CommuneRecord],
+        sites: &[&SiteRecord],
+    ) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let encoded_communes = (communes.iter())
+            .map(|c| Ok((c.code.to_string(), record::encode(c)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let encoded_sites = (sites.iter())
+            .map(|s| Ok((s.site.to_string(), record::encode(s)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        (&self.communes, &self.sites)
+            .transaction(|(c_tree, s_tree)| {
+                for (key, value) in &encoded_communes {
+                    c_tree.insert(key.as_bytes(), value.as_slice())?;
+                }
+                for (key, value) in &encoded_sites {
+                    s_tree.insert(key.as_bytes(), value.as_slice())?;
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::fixture::{self, FixtureSpec};
+    use crate::policy::Policy;
+
+    #[test]
+    fn a_moved_device_keeps_its_history_and_reports_from_its_new_site() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let spec = FixtureSpec {
+            communes: 1,
+            pcs_min: 20,
+            pcs_max: 20,
+            ..FixtureSpec::province(3, Utc::now())
+        };
+        let province = fixture::generate(&spec);
+        fixture::load::load(
+            &store,
+            &province,
+            Policy::shipped(),
+            spec.now.date_naive(),
+            |_, _| {},
+        )
+        .expect("load");
+        let commune = &province.communes[0];
+        let (device, _) = store.flagged_devices().expect("devices").remove(0);
+        let from = device.origin.clone().and_then(|o| o.site).expect("site");
+        let to = (commune.sites.iter())
+            .find(|s| s.site.site != from)
+            .expect("another site")
+            .site
+            .clone();
+        let reports_before = store
+            .device(&device.id, 100)
+            .expect("read")
+            .expect("device")
+            .reports
+            .len();
+        let history_before = store.flag_history(&device.id, 100).expect("history").len();
+
+        assert!(store.move_device(&device.id, &to).expect("move"));
+        let moved = store
+            .device_record(&device.id)
+            .expect("read")
+            .expect("device");
+        assert_eq!(moved.origin.and_then(|o| o.site), Some(to.site.clone()));
+        let detail = store
+            .device(&device.id, 100)
+            .expect("read")
+            .expect("device");
+        assert_eq!(detail.reports.len(), reports_before, "reports stay");
+        assert_eq!(
+            store.flag_history(&device.id, 100).expect("history").len(),
+            history_before
+        );
+        assert!(!store.move_device(&DeviceId::generate(), &to).expect("move"));
+    }
+}
