@@ -182,7 +182,7 @@ pub fn main() -> ExitCode {
     if let Command::Service = cli.command {
         // The service control manager's entry: it blocks this thread and
         // runs the daemon on its own.
-        return crate::service::run_as_service(lang);
+        return crate::service::run_as_service(lang, cli.data_dir);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -294,7 +294,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init("error");
             crate::service::install::uninstall(args, cli.lang.unwrap_or_default()).await
         }
-        Command::Service => Ok(crate::service::run_as_service(cli.lang.unwrap_or_default())),
+        Command::Service => Ok(crate::service::run_as_service(
+            cli.lang.unwrap_or_default(),
+            overrides.data_dir,
+        )),
         Command::Probe { probe } => {
             telemetry::init("error");
             probe_command(probe, overrides).await

@@ -204,11 +204,12 @@ pub fn query_state() -> ServiceState {
 }
 
 /// `kiemke-agent service`: what the Windows service control manager starts.
-pub fn run_as_service(lang: Lang) -> std::process::ExitCode {
+pub fn run_as_service(lang: Lang, data_dir: Option<PathBuf>) -> std::process::ExitCode {
     #[cfg(windows)]
-    return windows::run_dispatcher(lang);
+    return windows::run_dispatcher(lang, data_dir);
     #[cfg(not(windows))]
     {
+        let _ = data_dir;
         eprintln!(
             "{}",
             lang.pick(

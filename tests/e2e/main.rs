@@ -17,6 +17,7 @@ mod shaped;
 mod spool;
 mod tls;
 mod trust;
+mod windows;
 
 /// Paths of the real binaries, built by cargo for this crate.
 pub fn server_bin() -> &'static std::path::Path {

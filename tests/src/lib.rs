@@ -18,6 +18,8 @@
 //! - [`measure`]: the agent's probes next to those tools on one link, as
 //!   the shaped-link tests and the `kiemke-probe-bench` benchmark run them.
 //! - [`stats`]: median and the Wilson interval the probe tests judge with.
+//! - [`wine`]: the Windows build of the agent under Wine, in a prefix of
+//!   its own.
 
 pub mod agent;
 pub mod baseline;
@@ -28,3 +30,4 @@ pub mod measure;
 pub mod netns;
 pub mod server;
 pub mod stats;
+pub mod wine;

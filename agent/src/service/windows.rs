@@ -126,7 +126,13 @@ pub async fn install(args: InstallArgs, lang: Lang) -> anyhow::Result<ExitCode> 
         start_type: ServiceStartType::AutoStart,
         error_control: ServiceErrorControl::Normal,
         executable_path: layout.exe.clone(),
-        launch_arguments: vec![OsString::from("service")],
+        // The data directory by name: the service's environment may not
+        // have the installing administrator's %ProgramData% (Wine's has not).
+        launch_arguments: vec![
+            OsString::from("--data"),
+            layout.data_dir.clone().into_os_string(),
+            OsString::from("service"),
+        ],
         dependencies: vec![],
         account_name: None,
         account_password: None,
@@ -138,8 +144,14 @@ pub async fn install(args: InstallArgs, lang: Lang) -> anyhow::Result<ExitCode> 
         }
         None => scm.create_service(&info, access)?,
     };
-    service.set_description(WINDOWS_DESCRIPTION)?;
-    service.set_delayed_auto_start(true)?;
+    service
+        .set_description(WINDOWS_DESCRIPTION)
+        .context("SERVICE_CONFIG_DESCRIPTION")?;
+    // Best effort: without it (Wine has no such setting) the service still
+    // starts at boot, only not delayed.
+    if let Err(e) = service.set_delayed_auto_start(true) {
+        tracing::warn!(cause = %e, "không đặt được khởi động trễ / delayed start not set");
+    }
     let mut actions: Vec<ServiceAction> = RESTART_DELAYS
         .iter()
         .map(|delay| ServiceAction {
@@ -148,13 +160,19 @@ pub async fn install(args: InstallArgs, lang: Lang) -> anyhow::Result<ExitCode> 
         })
         .collect();
     actions.truncate(3);
-    service.update_failure_actions(ServiceFailureActions {
-        reset_period: ServiceFailureResetPeriod::After(FAILURE_RESET),
-        reboot_msg: None,
-        command: None,
-        actions: Some(actions),
-    })?;
-    service.set_failure_actions_on_non_crash_failures(true)?;
+    service
+        .update_failure_actions(ServiceFailureActions {
+            reset_period: ServiceFailureResetPeriod::After(FAILURE_RESET),
+            reboot_msg: None,
+            command: None,
+            actions: Some(actions),
+        })
+        .context("SERVICE_CONFIG_FAILURE_ACTIONS")?;
+    // Restart also when the agent stops itself with an error code (Vista
+    // and later; Wine lacks it, where only crashes restart it).
+    if let Err(e) = service.set_failure_actions_on_non_crash_failures(true) {
+        tracing::warn!(cause = %e, "không đặt được khởi động lại khi lỗi / failure-actions flag not set");
+    }
     service
         .start::<&str>(&[])
         .context(lang.pick("không khởi động được dịch vụ", "cannot start the service"))?;
@@ -272,11 +290,14 @@ pub fn uninstall(args: UninstallArgs, lang: Lang) -> anyhow::Result<ExitCode> {
 }
 
 /// `kiemke-agent service`: hands this thread to the SCM.
-pub fn run_dispatcher(lang: Lang) -> ExitCode {
+pub fn run_dispatcher(lang: Lang, data_dir: Option<std::path::PathBuf>) -> ExitCode {
     LANG.store(
         matches!(lang, Lang::En),
         std::sync::atomic::Ordering::Relaxed,
     );
+    if let Some(dir) = data_dir {
+        let _ = DATA_DIR.set(dir);
+    }
     match service_dispatcher::start(WINDOWS_SERVICE_NAME, ffi_service_main) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -292,13 +313,20 @@ pub fn run_dispatcher(lang: Lang) -> ExitCode {
     }
 }
 
+/// `--data DIR` given to `service` by the installer.
+static DATA_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
 /// `--lang en` given to `service` (the SCM passes no other way in).
 static LANG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 define_windows_service!(ffi_service_main, service_main);
 
 fn service_main(_arguments: Vec<OsString>) {
-    let layout = WindowsLayout::from_env();
+    let mut layout = WindowsLayout::from_env();
+    if let Some(dir) = DATA_DIR.get() {
+        layout.log_dir = dir.join("logs");
+        layout.data_dir = dir.clone();
+    }
     let _guard = init_logging(&layout);
     if let Err(e) = run_service(&layout) {
         tracing::error!(cause = %format!("{e:#}"), "dịch vụ dừng do lỗi / the service stopped on an error");
