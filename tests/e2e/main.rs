@@ -9,6 +9,7 @@ mod durability;
 mod identity;
 mod ingest;
 mod librespeed;
+mod packaging;
 mod peripherals;
 mod policy;
 mod probe;
