@@ -56,22 +56,23 @@ trap cleanup EXIT
 
 # One measured run: prints "wall_s cpu_s peak_kb".
 measure_once() {
-  local log=$WORK/time.txt
+  local log=$WORK/time.txt start end
+  start=$(date +%s%N)
   /usr/bin/time -v -o "$log" "$@" >/dev/null 2>&1 || {
     echo "failed: $*" >&2
     cat "$log" >&2
     exit 1
   }
-  python3 - "$log" <<'EOF'
+  end=$(date +%s%N)
+  # Wall time from the clock in ns (time -v rounds to 10 ms).
+  python3 - "$log" "$((end - start))" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
 def f(label):
     return re.search(re.escape(label) + r":\s*(.+)", t).group(1).strip()
-wall = f("Elapsed (wall clock) time (h:mm:ss or m:ss)")
-parts = [float(p) for p in wall.split(":")]
-secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+secs = int(sys.argv[2]) / 1e9
 cpu = float(f("User time (seconds)")) + float(f("System time (seconds)"))
-print(f"{secs:.3f} {cpu:.3f} {f('Maximum resident set size (kbytes)')}")
+print(f"{secs:.4f} {cpu:.3f} {f('Maximum resident set size (kbytes)')}")
 EOF
 }
 
@@ -82,7 +83,7 @@ measure() {
   printf '%s\n' "${rows[@]}" | python3 -c '
 import sys, statistics
 rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
-print(" ".join(f"{statistics.median(c):.3f}" for c in zip(*rows)))'
+print(" ".join(f"{statistics.median(c):.4f}" for c in zip(*rows)))'
 }
 
 echo "== inventories ($RUNS runs each)" >&2
@@ -146,7 +147,7 @@ k, f, o = (list(map(float, a.split())) for a in sys.argv[1:4])
 rss, hwm, lin, w64, w32, wire, js, idle, reports = sys.argv[4:13]
 mb = lambda kb: f"{float(kb) / 1024:.1f} MB"
 def row(name, r):
-    return f"| {name} | {r[0]:.2f} s | {r[1]:.2f} s | {mb(r[2])} |"
+    return f"| {name} | {r[0] * 1000:.0f} ms | {r[1] * 1000:.0f} ms | {mb(r[2])} |"
 lightest = min((f, "fusioninventory-agent"), (o, "ocsinventory-agent"), key=lambda x: x[0][2])
 print("| One full inventory | Wall | CPU (user+sys) | Peak RSS |")
 print("| --- | ---: | ---: | ---: |")
@@ -157,7 +158,7 @@ print()
 print(f"Ratios, Kiểm kê to the lightest peer by peak RSS ({lightest[1]}): "
       f"peak RSS {k[2] / lightest[0][2]:.3f} (goal ≤ 0.2), "
       f"wall {k[0] / lightest[0][0]:.3f} (goal ≤ 0.2), "
-      f"CPU {k[1] / max(lightest[0][1], 1e-3):.3f}. "
+      f"CPU {k[1] / max(lightest[0][1], 1e-3):.3f} (time -v counts CPU in 10 ms steps). "
       f"To fusioninventory-agent: RSS {k[2] / f[2]:.3f}, wall {k[0] / f[0]:.3f}; "
       f"to ocsinventory-agent: RSS {k[2] / o[2]:.3f}, wall {k[0] / o[0]:.3f}.")
 print()
