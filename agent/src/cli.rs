@@ -1,5 +1,6 @@
 //! The command line: `enroll`, `inventory`, `report`, `run`, `status`,
-//! `probe ping`, `probe speed`, `discover`, `peripherals`. Messages are in
+//! `install`, `uninstall`, `probe ping`, `probe speed`, `discover`,
+//! `peripherals`. Messages are in
 //! Vietnamese unless `--lang en` (or `KIEMKE_LANG=en`) is given.
 
 use std::path::PathBuf;
@@ -92,8 +93,17 @@ pub enum Command {
         #[arg(long)]
         insecure_http: bool,
     },
-    /// Cho biết mã tác tử, trạng thái đăng ký và số báo cáo đang chờ gửi.
+    /// Cho biết dịch vụ có đang chạy không, lần gửi báo cáo gần nhất, lỗi gần
+    /// nhất, số báo cáo đang chờ gửi và trạng thái đăng ký.
     Status,
+    /// Cài tác tử thành dịch vụ chạy nền (Windows: dịch vụ; Linux: systemd):
+    /// đăng ký với máy chủ, chép chương trình, tự khởi động cùng máy.
+    Install(crate::service::install::InstallArgs),
+    /// Gỡ dịch vụ, chương trình đã chép và dữ liệu của tác tử.
+    Uninstall(crate::service::install::UninstallArgs),
+    /// (Trình quản lý dịch vụ Windows gọi lệnh này; không chạy tay.)
+    #[command(hide = true)]
+    Service,
     /// Tìm máy in, máy scan và thiết bị mạng trong mạng LAN (ping rồi SNMP).
     Discover(crate::discover::cli::DiscoverArgs),
     /// Liệt kê máy in, máy scan gắn với máy này (hàng đợi in, USB).
@@ -169,6 +179,11 @@ pub enum ProbeCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = cli.lang.unwrap_or_default();
+    if let Command::Service = cli.command {
+        // The service control manager's entry: it blocks this thread and
+        // runs the daemon on its own.
+        return crate::service::run_as_service(lang, cli.data_dir);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -271,6 +286,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = config::load(&overrides)?;
             status_command(&config)
         }
+        Command::Install(args) => {
+            telemetry::init("error");
+            crate::service::install::install(args, cli.lang.unwrap_or_default()).await
+        }
+        Command::Uninstall(args) => {
+            telemetry::init("error");
+            crate::service::install::uninstall(args, cli.lang.unwrap_or_default()).await
+        }
+        Command::Service => Ok(crate::service::run_as_service(
+            cli.lang.unwrap_or_default(),
+            overrides.data_dir,
+        )),
         Command::Probe { probe } => {
             telemetry::init("error");
             probe_command(probe, overrides).await
@@ -435,6 +462,17 @@ async fn report_command(config: &AgentConfig) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_command(config: AgentConfig) -> anyhow::Result<ExitCode> {
+    run_daemon(config, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon (`run`, and the Windows service) until `shutdown` completes.
+/// Returns early only on what waiting cannot fix: no enrollment or server,
+/// a damaged data directory, a spool error.
+pub async fn run_daemon(
+    config: AgentConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let (agent_id, spool) = open_state(&config)?;
     let client = agent_client(&config)?;
     let server = server_url(&config, load_enrollment(&config)?.as_ref())?;
@@ -457,10 +495,10 @@ async fn run_command(config: AgentConfig) -> anyhow::Result<ExitCode> {
         schedule,
         collect::collect_inventory,
         probes,
-        shutdown_signal(),
+        shutdown,
     )
     .await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The daemon's probes, from the configuration.
@@ -509,23 +547,39 @@ fn probe_scheduler(
 }
 
 fn status_command(config: &AgentConfig) -> anyhow::Result<ExitCode> {
+    use crate::service::status::{QueueView, StatusView};
     let lang = config.lang;
-    let (agent_id, spool) = open_state(config)?;
-    let (count, bytes) = spool.usage()?;
-    let rejected = spool.rejected_count();
-    let dir = config.data_dir.display();
-    match lang {
-        Lang::Vi => println!(
-            "Thư mục dữ liệu: {dir}\nMã tác tử: {agent_id}\nBáo cáo chờ gửi: {count} ({bytes} byte)\nBáo cáo bị từ chối: {rejected}"
-        ),
-        Lang::En => println!(
-            "Data directory: {dir}\nAgent id: {agent_id}\nReports waiting: {count} ({bytes} bytes)\nReports refused: {rejected}"
-        ),
-    }
+    let dir = &config.data_dir;
+    // The running service holds the spool: then the queue figures come from
+    // the last delivery pass it recorded.
+    let queue = if dir.join("spool").exists() {
+        Spool::open(dir, config.spool).ok().and_then(|spool| {
+            let (count, bytes) = spool.usage().ok()?;
+            Some(QueueView {
+                count,
+                bytes,
+                rejected: spool.rejected_count(),
+            })
+        })
+    } else {
+        None
+    };
+    let activity = crate::activity::load(dir);
+    let view = StatusView {
+        service: crate::service::query_state(),
+        data_dir: dir,
+        agent_id: state::read_agent_id(dir),
+        activity: &activity,
+        queue,
+    };
     print!(
         "{}",
-        enrollment_status(load_enrollment(config)?.as_ref(), lang)
+        crate::service::status::render(&view, lang, chrono::Utc::now())
     );
+    match load_enrollment(config) {
+        Ok(enrollment) => print!("{}", enrollment_status(enrollment.as_ref(), lang)),
+        Err(e) => println!("{e:#}"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -626,6 +680,37 @@ async fn enroll_command(
     insecure_http: bool,
 ) -> anyhow::Result<ExitCode> {
     let lang = config.lang;
+    let enrolled = enroll_into(config, server, token, ca, ca_fingerprint, insecure_http).await?;
+    let file = enrollment::path(&config.data_dir);
+    match lang {
+        Lang::Vi => println!(
+            "Đã đăng ký máy này với máy chủ {}.\nMã tác tử: {}\nThông tin xác thực đã lưu vào {} (chỉ tài khoản quản trị đọc được).",
+            enrolled.server,
+            enrolled.agent_id(),
+            file.display()
+        ),
+        Lang::En => println!(
+            "This PC is enrolled with {}.\nAgent id: {}\nThe credential is saved in {} (readable by administrators only).",
+            enrolled.server,
+            enrolled.agent_id(),
+            file.display()
+        ),
+    }
+    print!("{}", enrollment_status(Some(&enrolled), lang));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the flags and enrolls into `config.data_dir` (for `enroll` and
+/// `install`); prints nothing.
+pub async fn enroll_into(
+    config: &AgentConfig,
+    server: &str,
+    token: &str,
+    ca: Option<PathBuf>,
+    ca_fingerprint: Option<String>,
+    insecure_http: bool,
+) -> anyhow::Result<Enrollment> {
+    let lang = config.lang;
     let server = deliver::parse_server_url(server).map_err(|e| {
         anyhow::anyhow!(
             "{}: {e}",
@@ -682,23 +767,7 @@ async fn enroll_command(
             other => anyhow::anyhow!(other),
         })
         .context(lang.pick("đăng ký không thành công", "enrollment failed"))?;
-    let file = enrollment::path(&config.data_dir);
-    match lang {
-        Lang::Vi => println!(
-            "Đã đăng ký máy này với máy chủ {}.\nMã tác tử: {}\nThông tin xác thực đã lưu vào {} (chỉ tài khoản quản trị đọc được).",
-            enrolled.server,
-            enrolled.agent_id(),
-            file.display()
-        ),
-        Lang::En => println!(
-            "This PC is enrolled with {}.\nAgent id: {}\nThe credential is saved in {} (readable by administrators only).",
-            enrolled.server,
-            enrolled.agent_id(),
-            file.display()
-        ),
-    }
-    print!("{}", enrollment_status(Some(&enrolled), lang));
-    Ok(ExitCode::SUCCESS)
+    Ok(enrolled)
 }
 
 fn open_state(config: &AgentConfig) -> anyhow::Result<(kiemke_shared::AgentId, Spool)> {

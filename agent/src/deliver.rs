@@ -324,8 +324,10 @@ pub struct DrainSummary {
 /// reports stay queued for the next pass.
 pub async fn drain(spool: &Spool, client: &Client) -> Result<DrainSummary, SpoolError> {
     let mut summary = DrainSummary::default();
+    let mut attempted = false;
     // Every arm below either removes the report from the spool or stops.
     while let Some(item) = spool.oldest()? {
+        attempted = true;
         match client.send(item.id, item.body).await {
             Attempt::Acked(ack) => {
                 spool.ack(item.id).await?;
@@ -358,6 +360,9 @@ pub async fn drain(spool: &Spool, client: &Client) -> Result<DrainSummary, Spool
         }
     }
     summary.remaining = spool.usage()?.0;
+    if attempted {
+        crate::activity::record(spool.data_dir(), &summary);
+    }
     Ok(summary)
 }
 

@@ -26,8 +26,14 @@
 //!   file, or a pinned CA fingerprint); never unverified.
 //! - [`config`]: CLI flags over a TOML file over named defaults.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
-//! - [`telemetry`]: logging setup.
+//! - [`telemetry`]: logging setup (stderr; on Windows also the Event Log
+//!   and a rotating file under `%ProgramData%`).
+//! - [`activity`]: when the agent last reported and its last error, for
+//!   `status`.
+//! - [`service`]: `install`, `uninstall` and the service's state: a
+//!   Windows service, or a systemd unit on Linux.
 
+pub mod activity;
 pub mod cli;
 pub mod collect;
 pub mod config;
@@ -38,6 +44,7 @@ pub mod enrollment;
 pub mod peripherals;
 pub mod probe;
 pub mod report;
+pub mod service;
 pub mod spool;
 pub mod state;
 pub mod summary;

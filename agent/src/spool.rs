@@ -73,6 +73,9 @@ pub struct Spool {
     queue: sled::Tree,
     rejected: sled::Tree,
     limits: SpoolLimits,
+    /// The agent's data directory, where delivery passes record their
+    /// outcome for `status` ([`crate::activity`]).
+    data_dir: PathBuf,
 }
 
 impl Spool {
@@ -107,7 +110,13 @@ impl Spool {
             queue,
             rejected,
             limits,
+            data_dir: data_dir.to_owned(),
         })
+    }
+
+    /// The data directory this spool lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Validates, encodes and queues a report durably; drops the oldest

@@ -13,6 +13,7 @@ mod ingest;
 mod librespeed;
 mod lines;
 mod manual_assets;
+mod packaging;
 mod peripherals;
 mod policy;
 mod probe;
@@ -23,6 +24,7 @@ mod spool;
 mod survey_cli;
 mod tls;
 mod trust;
+mod windows;
 
 /// Paths of the real binaries, built by cargo for this crate.
 pub fn server_bin() -> &'static std::path::Path {

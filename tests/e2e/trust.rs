@@ -160,7 +160,7 @@ async fn a_revoked_agent_keeps_its_reports_and_says_so_in_its_log() -> anyhow::R
     assert!(log.contains("đã bị thu hồi"), "{log}");
     assert!(log.contains("thu hồi hoặc chưa đăng ký"), "{log}");
     assert!(
-        text(&status_after).contains("Báo cáo chờ gửi: 1"),
+        text(&status_after).contains("Hàng đợi: 1 báo cáo chờ gửi"),
         "{}",
         text(&status_after)
     );

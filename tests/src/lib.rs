@@ -24,6 +24,8 @@
 //! - [`web`]: [`web::WebSession`], a browser-like client with a cookie jar
 //!   that logs in through `/login` and sends forms with their CSRF token.
 //! - [`stats`]: median and the Wilson interval the probe tests judge with.
+//! - [`wine`]: the Windows build of the agent under Wine, in a prefix of
+//!   its own.
 
 pub mod agent;
 pub mod baseline;
@@ -37,3 +39,15 @@ pub mod netns;
 pub mod server;
 pub mod stats;
 pub mod web;
+pub mod wine;
+
+/// The team's `shared/` folder (tools the tests run but the repository does
+/// not hold: linkemu, the Wine shim): `$KIEMKE_SHARED_DIR` when set
+/// (`.ci/run` sets it for a clone that does not sit next to `shared/`), else
+/// `<repo>/../shared`.
+pub fn shared_dir() -> std::path::PathBuf {
+    match std::env::var_os("KIEMKE_SHARED_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    }
+}

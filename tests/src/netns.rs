@@ -519,11 +519,7 @@ fn kill_stale_wires(ns: &str) {
 /// (`.ci/run` sets it for a clone that does not sit next to `shared/`),
 /// else `<repo>/../shared`.
 pub fn linkemu_path() -> anyhow::Result<PathBuf> {
-    let shared = match std::env::var_os("KIEMKE_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    };
-    let script = shared.join("tools/linkemu/linkemu.py");
+    let script = crate::shared_dir().join("tools/linkemu/linkemu.py");
     anyhow::ensure!(
         script.is_file(),
         "linkemu not found at {} (the shared/ tools live next to the repository, \

@@ -41,7 +41,18 @@ pub fn open(ip: IpAddr) -> Result<(Client, SocketKind), ProbeError> {
     } else {
         Type::RAW
     };
-    let config = Config::builder().kind(kind).sock_type_hint(hint).build();
+    let mut config = Config::builder().kind(kind).sock_type_hint(hint);
+    if cfg!(windows) {
+        // Winsock refuses recvfrom on an unbound raw socket (WSAEINVAL,
+        // 10022): bind to the unspecified address of the family first.
+        let any: IpAddr = if ip.is_ipv4() {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        };
+        config = config.bind(std::net::SocketAddr::new(any, 0));
+    }
+    let config = config.build();
     let client = Client::new(&config).map_err(|e| ProbeError::IcmpNotPermitted(e.to_string()))?;
     let socket_kind = if client.get_socket().get_type() == Type::RAW {
         SocketKind::Raw
