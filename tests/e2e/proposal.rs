@@ -15,13 +15,12 @@ use kiemke_agent::report;
 use kiemke_server::store::Store;
 use kiemke_server::store::communes::{CommuneKind, CommuneRecord};
 use kiemke_server::store::sites::SiteRecord;
-use kiemke_shared::auth::EnrollResponse;
 use kiemke_shared::inventory::{DiskKind, Inventory};
 use kiemke_shared::peripherals::{
     Connection, Peripheral, PeripheralKind, PeripheralSource, Peripherals,
 };
 use kiemke_shared::probes::{PerSecond, Probes, RttMethod, SpeedApi, SpeedResult};
-use kiemke_shared::{AgentId, CommuneCode, Mbps, Report, SiteCode, SiteKind, SiteRef, protocol};
+use kiemke_shared::{AgentId, CommuneCode, Mbps, Report, SiteCode, SiteKind, SiteRef};
 use kiemke_tests::documents::{self, Office};
 use kiemke_tests::fixtures::{self, Pc};
 use kiemke_tests::server::{ADMIN_TOKEN, ServerProcess};
@@ -178,19 +177,7 @@ async fn agent_at(
         .create_token(json!({"commune": commune, "site": site, "uses": 1, "expires": "1d"}))
         .await?;
     let agent = AgentId::generate();
-    let response = server
-        .http()
-        .post(server.endpoint(protocol::ENROLL_PATH))
-        .json(&json!({"token": token, "agent_id": agent}))
-        .send()
-        .await?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "enroll: {}",
-        response.status()
-    );
-    let enrolled: EnrollResponse = response.json().await?;
-    Ok((agent, enrolled.credential.authorization()))
+    Ok((agent, server.enroll(&token, agent).await?))
 }
 
 async fn send(server: &ServerProcess, auth: &str, report: &Report) -> anyhow::Result<String> {

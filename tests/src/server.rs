@@ -196,13 +196,9 @@ impl ServerProcess {
         Ok(token)
     }
 
-    /// Enrolls `agent` at `POST /api/v1/enroll` (once per agent and server
-    /// process); its `Authorization` header value.
-    pub async fn credential(&self, agent: AgentId) -> anyhow::Result<String> {
-        if let Some(known) = self.credentials.lock().expect("lock").get(&agent) {
-            return Ok(known.clone());
-        }
-        let token = self.harness_token().await?;
+    /// Enrolls `agent` with `token` at `POST /api/v1/enroll`; its
+    /// `Authorization` header value.
+    pub async fn enroll(&self, token: &EnrollmentToken, agent: AgentId) -> anyhow::Result<String> {
         let response = self
             .http
             .post(self.endpoint(protocol::ENROLL_PATH))
@@ -215,7 +211,17 @@ impl ServerProcess {
             response.status()
         );
         let enrolled: EnrollResponse = response.json().await?;
-        let header = enrolled.credential.authorization();
+        Ok(enrolled.credential.authorization())
+    }
+
+    /// Enrolls `agent` at `POST /api/v1/enroll` (once per agent and server
+    /// process); its `Authorization` header value.
+    pub async fn credential(&self, agent: AgentId) -> anyhow::Result<String> {
+        if let Some(known) = self.credentials.lock().expect("lock").get(&agent) {
+            return Ok(known.clone());
+        }
+        let token = self.harness_token().await?;
+        let header = self.enroll(&token, agent).await?;
         self.credentials
             .lock()
             .expect("lock")

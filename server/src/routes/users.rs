@@ -52,6 +52,21 @@ fn role_label(role: &Role, t: &AccessLabels) -> String {
 }
 
 /// The page, with an error or a new password to show.
+/// The page again with a refusal's message above the list (its status
+/// kept); a server error is returned as such.
+async fn refused(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    err: AppError,
+) -> Result<Response, AppError> {
+    let status = err.status();
+    if status.is_server_error() {
+        return Err(err);
+    }
+    show(state, viewer, lang, status, Some(err.body().message), None).await
+}
+
 async fn show(
     state: &AppState,
     viewer: &Viewer,
@@ -178,22 +193,7 @@ pub async fn add(
             let shown = generated.map(|p| (user.name, p));
             show(&state, &viewer, lang, StatusCode::CREATED, None, shown).await
         }
-        Err(e) => {
-            let err = AppError::new(lang, e);
-            let status = err.status();
-            if status.is_server_error() {
-                return Err(err);
-            }
-            show(
-                &state,
-                &viewer,
-                lang,
-                status,
-                Some(err.body().message),
-                None,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &viewer, lang, AppError::new(lang, e)).await,
     }
 }
 
@@ -215,22 +215,7 @@ pub async fn disable(
         .in_lang(lang)?;
     match done {
         Ok(_) => show(&state, &viewer, lang, StatusCode::OK, None, None).await,
-        Err(e) => {
-            let err = AppError::new(lang, e);
-            let status = err.status();
-            if status.is_server_error() {
-                return Err(err);
-            }
-            show(
-                &state,
-                &viewer,
-                lang,
-                status,
-                Some(err.body().message),
-                None,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &viewer, lang, AppError::new(lang, e)).await,
     }
 }
 
@@ -256,21 +241,6 @@ pub async fn reset_password(
             let shown = generated.map(|p| (name, p));
             show(&state, &viewer, lang, StatusCode::OK, None, shown).await
         }
-        Err(e) => {
-            let err = AppError::new(lang, e);
-            let status = err.status();
-            if status.is_server_error() {
-                return Err(err);
-            }
-            show(
-                &state,
-                &viewer,
-                lang,
-                status,
-                Some(err.body().message),
-                None,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &viewer, lang, AppError::new(lang, e)).await,
     }
 }
