@@ -45,12 +45,16 @@ expect_file "$unit_dir/kiemke-server.service"
 cmp -s packaging/kiemke-agent.service "$unit_dir/kiemke-agent.service" \
   || fail "the installed agent unit differs from packaging/kiemke-agent.service"
 
-/usr/bin/kiemke-agent --version | grep -q kiemke-agent || fail "kiemke-agent --version"
-/usr/bin/kiemke-server --version | grep -q kiemke-server || fail "kiemke-server --version"
+# Output is captured before it is searched: `cmd | grep -q` closes the pipe
+# at the first match, and a program still writing then fails with EPIPE.
+version=$(/usr/bin/kiemke-agent --version) || fail "kiemke-agent --version"
+[[ $version == *kiemke-agent* ]] || fail "kiemke-agent --version: $version"
+version=$(/usr/bin/kiemke-server --version) || fail "kiemke-server --version"
+[[ $version == *kiemke-server* ]] || fail "kiemke-server --version: $version"
 # The packaged program is the one install uses: status finds the unit.
-/usr/bin/kiemke-agent status --data "$OUT/data" | grep -q "^Dịch vụ: " || fail "kiemke-agent status"
-/usr/bin/kiemke-agent status --data "$OUT/data" | grep -q "CHƯA cài đặt" \
-  && fail "status does not see the packaged unit"
+status=$(/usr/bin/kiemke-agent status --data "$OUT/data") || fail "kiemke-agent status"
+grep -q "^Dịch vụ: " <<<"$status" || fail "kiemke-agent status: $status"
+grep -q "CHƯA cài đặt" <<<"$status" && fail "status does not see the packaged unit: $status"
 
 if command -v systemd-analyze >/dev/null; then
   echo "== systemd-analyze verify"
