@@ -261,7 +261,38 @@ pub fn catalog() -> Vec<Route> {
         route(M::GET, audit::AUDIT_API_PATH, Admin, audit::api),
         // Equipment-upgrade proposals: officers for their commune, the
         // province's consolidation for province admins (checked inside).
-        route(M::GET, "/proposals/{id}", Read, proposals::page),
+        route(M::GET, "/proposals/{id}", Read, proposals::pages::print),
+        route(M::GET, "/proposals", Read, proposals::pages::list),
+        route(
+            M::GET,
+            "/proposals/new",
+            Admin,
+            proposals::forms::new_consolidation,
+        ),
+        route(
+            M::POST,
+            "/proposals",
+            Admin,
+            proposals::forms::create_consolidation,
+        ),
+        route(
+            M::POST,
+            "/proposals/{id}/transition",
+            Write,
+            proposals::forms::transition,
+        ),
+        route(
+            M::GET,
+            "/communes/{code}/proposals/new",
+            Write,
+            proposals::forms::new_for_commune,
+        ),
+        route(
+            M::POST,
+            "/communes/{code}/proposals",
+            Write,
+            proposals::forms::create_for_commune,
+        ),
         route(M::GET, proposals::PROPOSALS_PATH, Read, proposals::list),
         route(M::POST, proposals::PROPOSALS_PATH, Write, proposals::create),
         route(

@@ -23,9 +23,38 @@ struct ProposalPage<'a> {
     by_commune: Vec<[String; 4]>,
     by_category: Vec<[String; 4]>,
     notes: &'a [String],
-    /// Shown above the document, not printed: state, downloads.
-    toolbar: Vec<(String, String)>,
-    status: String,
+    /// Shown above the document, not printed: state, downloads, actions.
+    bar: &'a Toolbar,
+}
+
+/// The bar above the document (not printed): the saved proposal's state,
+/// links (downloads, the list) and the changes of state the viewer may
+/// make, as forms.
+#[derive(Debug, Clone, Default)]
+pub struct Toolbar {
+    /// "Tờ trình 1/TTr-UBND – Dự thảo".
+    pub status: String,
+    /// (label, href).
+    pub links: Vec<(String, String)>,
+    pub actions: Vec<Action>,
+    /// The session's CSRF token, for the action forms.
+    pub csrf: String,
+    /// A refused action's message.
+    pub error: Option<String>,
+    /// "In / Print".
+    pub print_label: String,
+}
+
+/// A change of state offered as a button: a form posting `to` (and a note
+/// when asked for) to `href`.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub label: String,
+    pub href: String,
+    /// The state's key: `submitted`, `approved`, `rejected`, `draft`.
+    pub to: &'static str,
+    /// The placeholder of a note field, when the action takes one.
+    pub note: Option<String>,
 }
 
 fn opt(v: Option<u64>) -> String {
@@ -39,6 +68,19 @@ pub fn html(
     links: Vec<(String, String)>,
     status: String,
 ) -> Result<String, askama::Error> {
+    html_with(
+        rendered,
+        &Toolbar {
+            status,
+            links,
+            print_label: "In / Print".into(),
+            ..Toolbar::default()
+        },
+    )
+}
+
+/// The page's HTML under a full [`Toolbar`].
+pub fn html_with(rendered: &Rendered, bar: &Toolbar) -> Result<String, askama::Error> {
     let p = &rendered.proposal;
     let items = p
         .items
@@ -125,8 +167,7 @@ pub fn html(
             Vec::new()
         },
         notes: &p.notes_vi,
-        toolbar: links,
-        status,
+        bar,
     };
     page.render()
 }

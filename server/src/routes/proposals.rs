@@ -9,16 +9,22 @@
 //! | `GET /api/v1/proposals/{id}` | → [`ProposalView`]: items, totals, notes, document text |
 //! | `POST /api/v1/proposals/{id}/transition` | `{"to": "submitted", "note"?}` → [`ProposalView`] |
 //! | `GET /api/v1/proposals/{id}/docx`, `…/xlsx` | → the Word document, the workbook |
-//! | `GET /proposals/{id}` | → the print view (HTML, A4) |
+//! | `GET /proposals/{id}` | → the print view (HTML, A4), see [`pages`] |
+//!
+//! The web pages and forms over the same rules: [`pages`] (the list, the
+//! print view with its buttons) and [`forms`] (create, change of state).
 //!
 //! States: draft → submitted (the commune, or the province for its own) →
 //! approved or rejected (the province administrator); rejected → draft.
+
+pub mod forms;
+pub mod pages;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use kiemke_shared::api::ErrorCode;
 use kiemke_shared::{CommuneCode, Lang};
@@ -41,6 +47,8 @@ pub const PROPOSALS_PATH: &str = "/api/v1/proposals";
 pub const MAX_COMMUNES: usize = 1_000;
 /// The longest document number accepted ("12/TTr-UBND").
 pub const MAX_NUMBER_CHARS: usize = 40;
+/// The longest note a change of state takes.
+pub const MAX_NOTE_CHARS: usize = 500;
 
 /// `POST /api/v1/proposals`.
 #[derive(Debug, Deserialize)]
@@ -137,7 +145,7 @@ fn invalid(field: &str, vi: String, en: String) -> Failure {
     }
 }
 
-fn forbidden_province() -> Failure {
+pub(crate) fn forbidden_province() -> Failure {
     refused(
         StatusCode::FORBIDDEN,
         ErrorCode::Forbidden,
@@ -177,7 +185,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Failure> {
     })
 }
 
-fn may_read(viewer: &Viewer, p: &SavedProposal) -> bool {
+pub(crate) fn may_read(viewer: &Viewer, p: &SavedProposal) -> bool {
     match p.commune() {
         Some(code) => viewer.may_read(code),
         None => viewer.commune_scope().is_none(),
@@ -185,7 +193,7 @@ fn may_read(viewer: &Viewer, p: &SavedProposal) -> bool {
 }
 
 /// Renders a saved proposal as it was frozen.
-fn rendered(p: &SavedProposal) -> Rendered {
+pub(crate) fn rendered(p: &SavedProposal) -> Rendered {
     proposal::render(&p.input, &p.prices, &p.meta())
 }
 
@@ -251,6 +259,19 @@ pub async fn create(
     // CSRF: a session's API write carries `X-CSRF-Token`, checked by the
     // `Viewer` extractor before this runs.
     let body: CreateBody = parse(&body).in_lang(lang)?;
+    let saved = create_saved(&state, &viewer, lang, body).await?;
+    Ok((StatusCode::CREATED, Json(view(saved))))
+}
+
+/// Checks a request to create a proposal (who may, and its input), then
+/// gathers, numbers and saves it: the rules of the API and the web form.
+/// A refusal saves nothing.
+pub(crate) async fn create_saved(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    body: CreateBody,
+) -> Result<SavedProposal, AppError> {
     let scope = match (&body.commune, body.province) {
         (Some(code), false) => {
             if !viewer.may_edit(code) {
@@ -341,10 +362,10 @@ pub async fn create(
         .await
         .in_lang(lang)?;
     tracing::info!(id = saved.id, number = %saved.number, author = %saved.author, "đã lập tờ trình / proposal created");
-    Ok((StatusCode::CREATED, Json(view(saved))))
+    Ok(saved)
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     viewer: &Viewer,
     lang: Lang,
@@ -390,24 +411,60 @@ pub async fn transition(
 ) -> Result<Json<ProposalView>, AppError> {
     let p = load(&state, &viewer, lang, &id).await?;
     // Only those who may change something read the request.
-    if !viewer.is_province_admin() && !p.commune().is_some_and(|c| viewer.may_edit(c)) {
-        return Err(AppError::new(
-            lang,
-            match p.commune() {
-                Some(code) => forbidden_commune(code),
-                None => forbidden_province(),
-            },
-        ));
-    }
+    check_may_change(&viewer, &p, lang)?;
     let body: TransitionBody = parse(&body).in_lang(lang)?;
-    let decides = matches!(body.to, ProposalState::Approved | ProposalState::Rejected);
-    let allowed = if decides {
+    Ok(Json(view(
+        transition_saved(&state, &viewer, lang, p, body).await?,
+    )))
+}
+
+/// Whether `viewer` may change anything of `p`: its commune's officers and
+/// province admins (a consolidation: province admins only).
+pub(crate) fn may_change(viewer: &Viewer, p: &SavedProposal) -> bool {
+    viewer.is_province_admin() || p.commune().is_some_and(|c| viewer.may_edit(c))
+}
+
+/// `403` unless [`may_change`].
+pub(crate) fn check_may_change(
+    viewer: &Viewer,
+    p: &SavedProposal,
+    lang: Lang,
+) -> Result<(), AppError> {
+    if may_change(viewer, p) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        lang,
+        match p.commune() {
+            Some(code) => forbidden_commune(code),
+            None => forbidden_province(),
+        },
+    ))
+}
+
+/// Whether `viewer` may move `p` to `to` (the order of states aside):
+/// approving and rejecting are the province administrator's; submitting
+/// and reopening, the commune's (a consolidation's: the administrator's).
+pub(crate) fn may_move(viewer: &Viewer, p: &SavedProposal, to: ProposalState) -> bool {
+    if matches!(to, ProposalState::Approved | ProposalState::Rejected) {
         viewer.is_province_admin()
     } else {
         p.commune()
             .map_or(viewer.is_province_admin(), |c| viewer.may_edit(c))
-    };
-    if !allowed {
+    }
+}
+
+/// Moves `p` (loaded, [`check_may_change`] passed) as `body` asks, if the
+/// viewer may and its state allows; the store records who and when and
+/// audits it. A refusal changes nothing.
+pub(crate) async fn transition_saved(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    p: SavedProposal,
+    body: TransitionBody,
+) -> Result<SavedProposal, AppError> {
+    if !may_move(viewer, &p, body.to) {
         return Err(AppError::new(
             lang,
             refused(
@@ -422,26 +479,31 @@ pub async fn transition(
             ),
         ));
     }
-    if body.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+    if body
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
         return Err(AppError::new(
             lang,
             invalid(
                 "note",
-                "Ghi chú tối đa 500 ký tự.".into(),
-                "The note takes at most 500 characters.".into(),
+                format!("Ghi chú tối đa {MAX_NOTE_CHARS} ký tự."),
+                format!("The note takes at most {MAX_NOTE_CHARS} characters."),
             ),
         ));
     }
     let by = viewer.user.clone();
     let to = body.to;
+    let id = p.id;
     let outcome = state
         .store
-        .blocking(move |s| s.transition_proposal(p.id, to, &by, body.note))
+        .blocking(move |s| s.transition_proposal(id, to, &by, body.note))
         .await
         .in_lang(lang)?;
     match outcome {
-        Ok(p) => Ok(Json(view(p))),
-        Err(TransitionRefused::NotFound) => Err(AppError::new(lang, not_found(&id))),
+        Ok(p) => Ok(p),
+        Err(TransitionRefused::NotFound) => Err(AppError::new(lang, not_found(&id.to_string()))),
         Err(TransitionRefused::NotAllowed { from, to }) => Err(AppError::new(
             lang,
             refused(
@@ -517,22 +579,4 @@ pub async fn xlsx(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         format!("{}-phu-luc.xlsx", file_stem(&p)),
     ))
-}
-
-pub async fn page(
-    viewer: Viewer,
-    State(state): State<AppState>,
-    RequestLang(lang): RequestLang,
-    Path(id): Path<String>,
-) -> Result<Html<String>, AppError> {
-    let p = load(&state, &viewer, lang, &id).await?;
-    let v = view(p.clone());
-    let links = vec![
-        ("Tải Word (.docx)".to_owned(), v.links.docx.clone()),
-        ("Tải Excel (.xlsx)".to_owned(), v.links.xlsx.clone()),
-    ];
-    let status = format!("Tờ trình {} – {}", p.number, p.state.label_vi());
-    proposal::page::html(&rendered(&p), links, status)
-        .map(Html)
-        .map_err(|e| AppError::new(lang, anyhow::anyhow!("cannot render the page: {e}")))
 }
