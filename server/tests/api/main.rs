@@ -11,6 +11,7 @@ mod ingest;
 mod limits;
 mod pages;
 mod peripherals;
+mod proposal_pages;
 mod proposals;
 mod serve;
 mod speedtest;
