@@ -31,7 +31,7 @@ fn spec() -> FixtureSpec {
     }
 }
 
-fn run_server_command(
+pub(crate) fn run_server_command(
     args: &[&str],
     data: &std::path::Path,
     stdin: Option<&str>,
@@ -286,7 +286,7 @@ fn light_label(key: &str) -> &'static str {
 }
 
 /// The browser's session cookie, for a request outside the browser.
-async fn officer_cookie(browser: &Browser) -> anyhow::Result<String> {
+pub(crate) async fn officer_cookie(browser: &Browser) -> anyhow::Result<String> {
     let cookie = browser.client.get_named_cookie("kiemke_session").await?;
     Ok(format!("kiemke_session={}", cookie.value()))
 }

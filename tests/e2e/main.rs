@@ -18,6 +18,7 @@ mod peripherals;
 mod policy;
 mod probe;
 mod proposal;
+mod proposal_web;
 mod protocol_doc;
 mod shaped;
 mod spool;
