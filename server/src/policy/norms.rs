@@ -49,6 +49,11 @@ pub struct NormItem {
     /// a site holding fewer gets the difference proposed.
     #[serde(default)]
     pub staff_per_unit: Option<u32>,
+    /// Categories held that count toward the per-staff norm besides those
+    /// it `replaces`: a multifunction printer is replaced by a printer but
+    /// also serves as a scanner (`counts-also = ["mfp"]` for scanners).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counts_also: Vec<Category>,
     /// The norm as printed in the annex, e.g. "Tối đa 13 triệu đồng/chiếc;
     /// 01 chiếc/03 người".
     pub norm_vi: String,
@@ -58,6 +63,19 @@ impl NormItem {
     /// The default unit price (never above the maximum: checked on load).
     pub fn default_price(&self) -> u64 {
         self.price_vnd.unwrap_or(self.max_price_vnd)
+    }
+
+    /// The categories a site's holdings of this item are counted from
+    /// ([`Self::replaces`] and [`Self::counts_also`]).
+    pub fn held_categories(&self) -> impl Iterator<Item = Category> + '_ {
+        self.replaces
+            .iter()
+            .chain(
+                self.counts_also
+                    .iter()
+                    .filter(|c| !self.replaces.contains(c)),
+            )
+            .copied()
     }
 }
 

@@ -29,8 +29,9 @@ use crate::policy::norms::NormItem;
 
 /// Categories whose holdings the inventory sees (PCs from their reports,
 /// printers and scanners from the PCs' peripherals). Photocopiers are not
-/// seen: no shortfall is computed for them until assets can be entered by
-/// hand (the notes say so).
+/// seen: their holdings come from the commune's register of assets entered
+/// by hand ([`CommuneInput::hand_counted`]); a commune without one gets no
+/// shortfall for them (the notes say so).
 pub const OBSERVED: [Category; 8] = [
     Category::Desktop,
     Category::Laptop,
@@ -304,9 +305,8 @@ fn capped(parts: &[String], n: usize) -> Vec<String> {
 fn held_of<'a>(sites: impl Iterator<Item = &'a SiteInput>, norm: &NormItem) -> u32 {
     sites
         .map(|s| {
-            norm.replaces
-                .iter()
-                .map(|c| s.held.get(c).copied().unwrap_or(0))
+            norm.held_categories()
+                .map(|c| s.held.get(&c).copied().unwrap_or(0))
                 .sum::<u32>()
         })
         .sum()
@@ -421,7 +421,8 @@ fn shortfall_in(
     let Some(per) = norm.staff_per_unit else {
         return;
     };
-    if !norm.replaces.iter().all(|c| OBSERVED.contains(c)) {
+    let counted = |c: &Category| OBSERVED.contains(c) || commune.hand_counted.contains(c);
+    if !norm.replaces.iter().all(counted) {
         notes.push(format!(
             "{}: chưa có số liệu {} hiện có (chưa kiểm kê được tự động), chưa đề xuất bổ sung theo định mức.",
             capitalise(&commune.full_name_vi),

@@ -1,7 +1,7 @@
 //! Reads what a proposal needs from the store: the communes and sites
 //! registries, the devices with their latest flags and register entries,
-//! the printers and scanners the PCs reported, and the line readings
-//! ([`super::lines`]). The result is frozen with a saved proposal.
+//! the printers and scanners the PCs reported, the photocopiers entered by
+//! hand, and the line readings ([`super::lines`]). The result is frozen with a saved proposal.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +14,11 @@ use super::lines;
 use crate::policy::file::Severity;
 use crate::policy::{Category, DeviceFlags, Policy, Status};
 use crate::store::{DeviceRecord, Origin, Store, StoreError};
+
+/// Categories counted from the assets entered by hand: no agent sees them
+/// (hand-entered printers and scanners are not counted: the PCs report
+/// theirs, and an officer's entry is never merged with a discovered one).
+pub const HAND_COUNTED: [Category; 1] = [Category::Photocopier];
 
 /// The name of the site entry that gathers devices whose site is unknown.
 pub const UNKNOWN_SITE_VI: &str = "Chưa xác định điểm";
@@ -112,6 +117,23 @@ pub fn gather(
                 .entry(category)
                 .or_default() += 1;
         }
+        // Photocopiers no agent sees: from the assets entered by hand, when
+        // the commune keeps such a register (else their holdings are unknown).
+        let by_hand = store.manual_assets(Some(&code))?;
+        let hand_counted = if by_hand.is_empty() {
+            Vec::new()
+        } else {
+            HAND_COUNTED.to_vec()
+        };
+        for asset in by_hand
+            .iter()
+            .filter(|a| HAND_COUNTED.contains(&a.asset.category))
+        {
+            *site_entry(&mut sites, asset.asset.site.as_ref(), policy)
+                .held
+                .entry(asset.asset.category)
+                .or_default() += 1;
+        }
         for (site, reading) in lines::site_lines(store, &code)? {
             site_entry(&mut sites, site.as_ref(), policy).line = Some(reading);
         }
@@ -126,6 +148,7 @@ pub fn gather(
             registered: registered.is_some(),
             sites,
             devices: flagged,
+            hand_counted,
         });
     }
     Ok(ProposalInput {

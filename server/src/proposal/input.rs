@@ -54,6 +54,12 @@ pub struct CommuneInput {
     pub sites: Vec<SiteInput>,
     /// Devices flagged `replace` (and `watch` when included).
     pub devices: Vec<DeviceInput>,
+    /// Categories no agent sees whose holdings are counted from the
+    /// commune's register of assets entered by hand (photocopiers, when
+    /// the commune keeps one): per-staff shortfalls are proposed for them
+    /// too. Empty in proposals saved before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hand_counted: Vec<Category>,
 }
 
 /// One site of a commune; `code: None` gathers devices whose site is not

@@ -141,3 +141,70 @@ async fn a_proposal_moves_draft_submitted_approved_and_no_other_way() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn photocopiers_entered_by_hand_count_against_the_staff_norm() {
+    let app = app();
+    let code = kiemke_shared::CommuneCode::parse("24118").expect("code");
+    app.store
+        .add_site(&kiemke_server::store::sites::SiteRecord {
+            site: kiemke_shared::SiteRef {
+                commune: code.clone(),
+                site: kiemke_shared::SiteCode::parse("ttpvhcc").expect("site"),
+            },
+            kind: kiemke_shared::SiteKind::ServiceCenter,
+            name: "Trung tâm Phục vụ hành chính công".into(),
+            lines: Vec::new(),
+            staff: Some(16),
+            created_at: chrono::Utc::now(),
+        })
+        .expect("site");
+    let copiers = |body: &Value| -> Vec<(u64, u64)> {
+        (body["proposal"]["items"].as_array().into_iter().flatten())
+            .filter(|i| i["key"] == "photocopier")
+            .map(|i| {
+                (
+                    i["held"].as_u64().unwrap_or(99),
+                    i["quantity"].as_u64().unwrap_or(99),
+                )
+            })
+            .collect()
+    };
+    // No register of assets entered by hand: photocopiers held are unknown.
+    let (status, before) = call(
+        &app,
+        "POST",
+        "/api/v1/proposals",
+        Some(json!({"commune": "24118"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{before}");
+    assert_eq!(copiers(&before), []);
+    // One copier entered at the center: 16 staff → 2 due, 1 held, 1 short.
+    let (status, asset) = call(
+        &app,
+        "POST",
+        "/api/v1/manual-assets",
+        Some(json!({"commune": "24118", "site": "ttpvhcc", "category": "photocopier", "model": "Toshiba e-STUDIO 2523A"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{asset}");
+    let (status, after) = call(
+        &app,
+        "POST",
+        "/api/v1/proposals",
+        Some(json!({"commune": "24118"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{after}");
+    assert_eq!(copiers(&after), [(1, 1)], "{}", after["proposal"]["items"]);
+    // The first proposal was frozen without it.
+    let (_, again) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/proposals/{}", before["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(again["proposal"], before["proposal"]);
+}

@@ -107,6 +107,7 @@ fn commune() -> ProposalInput {
                     Some(60_000_000),
                 ),
             ],
+            hand_counted: Vec::new(),
         }],
     }
 }
@@ -153,7 +154,8 @@ fn replacements_shortfalls_and_lines_become_items() {
         desktops.reason_vi
     );
     // Center: 7 staff → 3 printers, holds 1 → 2; HQ: 20 → 7, holds 5
-    // printers + 1 MFP → 1. Scanners: center 1 short, HQ 2 entitled, 1 held.
+    // printers + 1 MFP → 1. Scanners: center 1 short; HQ 2 entitled, holds
+    // a scanner and the MFP (which scans too) → none.
     let printers = item(&p, "printer", Purpose::Shortfall);
     assert_eq!((printers.quantity, printers.amount_vnd), (3, 39_000_000));
     assert!(
@@ -162,7 +164,7 @@ fn replacements_shortfalls_and_lines_become_items() {
         printers.reason_vi
     );
     let scanners = item(&p, "scanner", Purpose::Shortfall);
-    assert_eq!((scanners.held, scanners.quantity), (1, 2));
+    assert_eq!((scanners.held, scanners.quantity), (2, 1));
     let line = item(&p, "line-upgrade", Purpose::LineUpgrade);
     assert_eq!((line.quantity, line.amount_vnd), (1, 0));
     assert!(line.reason_vi.contains("45,3 Mbps"), "{}", line.reason_vi);
@@ -170,7 +172,7 @@ fn replacements_shortfalls_and_lines_become_items() {
 
     assert_eq!(
         p.total_vnd,
-        40_000_000 + 39_000_000 + 44_000_000 + 110_000_000
+        40_000_000 + 39_000_000 + 22_000_000 + 110_000_000
     );
     assert_eq!(p.total_words_vi, words::amount_vnd(p.total_vnd));
     // Photocopiers held are not seen: no shortfall, and the notes say so;
@@ -313,4 +315,78 @@ fn the_same_input_gives_the_same_documents() {
     let xlsx = crate::proposal::xlsx::write(&a, at).expect("xlsx");
     assert!(xlsx.starts_with(b"PK"));
     assert_eq!(xlsx, crate::proposal::xlsx::write(&b, at).expect("xlsx"));
+}
+
+#[test]
+fn a_multifunction_printer_counts_as_a_printer_and_a_scanner() {
+    // 15 staff holding one MFP: 5 printers due, 1 held; 1 scanner due, held.
+    let mut input = commune();
+    input.communes[0].sites = vec![site(
+        "tru-so",
+        SiteKind::Headquarters,
+        Some(15),
+        &[(Category::Mfp, 1)],
+    )];
+    input.communes[0].devices.clear();
+    let p = build(&input, &[]);
+    let printers = item(&p, "printer", Purpose::Shortfall);
+    assert_eq!((printers.held, printers.quantity), (1, 4));
+    assert!(
+        !p.items.iter().any(|i| i.key == "scanner"),
+        "{:#?}",
+        p.items
+    );
+    // A proposal saved before the norms said so regenerates as it was.
+    let mut old = input.clone();
+    for item in &mut old.norms.items {
+        item.counts_also.clear();
+    }
+    let p = build(&old, &[]);
+    let scanners = item(&p, "scanner", Purpose::Shortfall);
+    assert_eq!((scanners.held, scanners.quantity), (0, 1));
+}
+
+#[test]
+fn photocopiers_entered_by_hand_count_against_the_norm() {
+    // 16 staff with one photocopier → 2 due, 1 short; 10 staff, none → 1.
+    let mut input = commune();
+    input.communes[0].sites = vec![
+        site(
+            "ttpvhcc",
+            SiteKind::ServiceCenter,
+            Some(16),
+            &[(Category::Photocopier, 1)],
+        ),
+        site("tru-so", SiteKind::Headquarters, Some(10), &[]),
+    ];
+    input.communes[0].devices.clear();
+    let unknown = build(&input, &[]);
+    assert!(!unknown.items.iter().any(|i| i.key == "photocopier"));
+    assert!(
+        unknown
+            .notes_vi
+            .iter()
+            .any(|n| n.contains("máy photocopy hiện có")),
+        "without a register the holdings are unknown: {:?}",
+        unknown.notes_vi
+    );
+
+    input.communes[0].hand_counted = vec![Category::Photocopier];
+    let p = build(&input, &[]);
+    let copiers = item(&p, "photocopier", Purpose::Shortfall);
+    assert_eq!(
+        (copiers.held, copiers.quantity, copiers.amount_vnd),
+        (1, 2, 220_000_000)
+    );
+    assert!(
+        copiers.reason_vi.contains("(16 người) được 2 chiếc")
+            && copiers.reason_vi.contains("hiện có 1, thiếu 1"),
+        "{}",
+        copiers.reason_vi
+    );
+    assert!(
+        !p.notes_vi
+            .iter()
+            .any(|n| n.contains("máy photocopy hiện có"))
+    );
 }
