@@ -43,6 +43,8 @@ pub struct Toolbar {
     pub error: Option<String>,
     /// "In / Print".
     pub print_label: String,
+    /// Who created it and moved it, one line each (not printed).
+    pub history: Vec<String>,
 }
 
 /// A change of state offered as a button: a form posting `to` (and a note

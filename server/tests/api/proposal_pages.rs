@@ -243,6 +243,12 @@ async fn an_officer_creates_submits_and_the_admin_approves_through_the_pages() {
     let by: Vec<&str> = p.history.iter().map(|t| t.by.as_str()).collect();
     assert_eq!(by, ["can-bo-xa", "quan-tri"]);
     assert_eq!(p.history[1].note.as_deref(), Some("Đồng ý"));
+    let (_, view) = w.get(&officer, &format!("/proposals/{id}")).await;
+    assert!(
+        view.contains("can-bo-xa: Dự thảo → Đã trình")
+            && view.contains("quan-tri: Đã trình → Đã phê duyệt (Đồng ý)"),
+        "the page shows who moved it: {view}"
+    );
     let log = w.app.store.audit_log(100, 0).expect("log");
     let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(

@@ -20,6 +20,7 @@ use crate::error::{AppError, InLang};
 use crate::proposal::page::{Action, Toolbar};
 use crate::proposal::text::money;
 use crate::proposal::{self, Scope};
+use crate::routes::home::format;
 use crate::routes::home::labels::{Labels, labels};
 use crate::routes::lang::PageLang;
 use crate::routes::survey::pages::{ErrorPage, other_tag, render};
@@ -233,6 +234,29 @@ fn actions(viewer: &Viewer, p: &SavedProposal, lang: Lang) -> Vec<Action> {
         .collect()
 }
 
+/// "22/11/2026 14:05 – canbo: Dự thảo → Đã trình (ghi chú)", created first.
+fn history(p: &SavedProposal, lang: Lang) -> Vec<String> {
+    let created = match lang {
+        Lang::Vi => format!("{} – {}: lập dự thảo", format::time(p.created_at), p.author),
+        Lang::En => format!("{} – {}: drafted", format::time(p.created_at), p.author),
+    };
+    std::iter::once(created)
+        .chain(p.history.iter().map(|t| {
+            let mut line = format!(
+                "{} – {}: {} → {}",
+                format::time(t.at),
+                t.by,
+                state_label(t.from, lang),
+                state_label(t.to, lang)
+            );
+            if let Some(note) = &t.note {
+                line.push_str(&format!(" ({note})"));
+            }
+            line
+        }))
+        .collect()
+}
+
 /// The print view of `p` for `viewer`, with `error` above the document.
 pub fn print_page(
     viewer: &Viewer,
@@ -272,6 +296,7 @@ pub fn print_page(
         csrf: viewer.csrf_token().to_owned(),
         error,
         print_label: lang.pick("In", "Print").to_owned(),
+        history: history(p, lang),
     };
     let html = proposal::page::html_with(&rendered(p), &bar)
         .map_err(|e| AppError::new(lang, anyhow::anyhow!("cannot render the page: {e}")))?;
