@@ -1,9 +1,10 @@
 //! Proposals in a real browser (headless Chromium over WebDriver) against
 //! the real server holding a seeded province: a commune officer opens their
-//! commune's page, follows "Lập tờ trình đề xuất", sets a unit price and
-//! creates the proposal, finds it in the list and submits it; an officer of
-//! another commune sees neither the list entry nor the page; the province
-//! admin consolidates two communes and approves the officer's proposal.
+//! commune's page, follows "Lập tờ trình đề xuất", sets a unit price above
+//! the norm with its reason (printed in the annex) and creates the
+//! proposal, finds it in the list and submits it; an officer of another
+//! commune sees neither the list entry nor the page; the province admin
+//! consolidates two communes and approves the officer's proposal.
 //! Screenshots of the form, the print view, the list and the consolidation
 //! land in `<target>/screenshots/`.
 
@@ -153,12 +154,11 @@ async fn officers_draw_up_and_submit_admins_consolidate_and_approve_in_a_browser
         page.contains(&own_name),
         "the form names the commune: {page}"
     );
-    browser
-        .client
-        .form(Locator::Id("proposal-form"))
-        .await?
-        .set_by_name("price_desktop", "18.000.000")
-        .await?;
+    // A desktop above the norm's maximum, with the reason the annex prints.
+    let reason = "Máy cho bộ phận một cửa, cấu hình cao hơn";
+    let fields = browser.client.form(Locator::Id("proposal-form")).await?;
+    fields.set_by_name("price_desktop", "21.000.000").await?;
+    fields.set_by_name("reason_desktop", reason).await?;
     browser.screenshot("proposal-form").await?;
     form.find(Locator::Id("create")).await?.click().await?;
     wait_for_state(&browser, "Dự thảo").await?;
@@ -171,9 +171,15 @@ async fn officers_draw_up_and_submit_admins_consolidate_and_approve_in_a_browser
     let saved = api(&server, &format!("/api/v1/proposals/{id}")).await?;
     ensure!(saved["author"] == "canbo" && saved["scope"]["commune"] == own.as_str());
     ensure!(
-        saved["prices"][0]["unit_price_vnd"] == 18_000_000,
+        saved["prices"][0]["unit_price_vnd"] == 21_000_000
+            && saved["prices"][0]["above_norm_reason"] == reason,
         "{}",
         saved["prices"]
+    );
+    ensure!(
+        page.contains("Đơn giá vượt mức tối đa 20.000.000 đ theo định mức")
+            && page.contains(reason),
+        "the annex prints the reason: {page}"
     );
     let number = saved["number"].as_str().context("number")?.to_owned();
     let total = kiemke_server::proposal::text::money(
