@@ -293,6 +293,20 @@ pub fn catalog() -> Vec<Route> {
             Write,
             proposals::forms::create_for_commune,
         ),
+        // The language switch of a form shown again after a refusal asks
+        // for its POST path with GET: the form, the print view.
+        route(
+            M::GET,
+            "/communes/{code}/proposals",
+            Write,
+            proposals::forms::new_for_commune,
+        ),
+        route(
+            M::GET,
+            "/proposals/{id}/transition",
+            Read,
+            proposals::pages::print,
+        ),
         route(M::GET, proposals::PROPOSALS_PATH, Read, proposals::list),
         route(M::POST, proposals::PROPOSALS_PATH, Write, proposals::create),
         route(

@@ -334,6 +334,10 @@ async fn refused_forms_answer_in_the_page_and_save_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("above the norm"), "{page}");
     assert!(w.saved().is_empty(), "nothing saved");
+    // The language switch of a page shown after a POST asks for its path.
+    let (status, page) = w.get(&officer, &format!("{path}?lang=vi")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"id="proposal-form""#));
 
     // A proposal to refuse changes on.
     let (status, headers, body) = w.post(&officer, &path, &[("csrf", &officer.csrf)]).await;
@@ -377,6 +381,9 @@ async fn refused_forms_answer_in_the_page_and_save_nothing() {
     );
     let (status, _, _) = w.post(&officer, &transition, &[("to", "submitted")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no token");
+    let (status, page) = w.get(&officer, &format!("{transition}?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Proposal 1/TTr-UBND – Draft"), "{page}");
     let p = &w.saved()[0];
     assert_eq!((p.state, p.history.len()), (ProposalState::Draft, 0));
 }

@@ -12,7 +12,9 @@
 //! CSRF token, checked before anything else is read. A refusal or bad input
 //! shows the page again with the message in the user's language and the
 //! values kept, and saves nothing; success redirects (303) to the print
-//! view. The store audits creations and changes of state.
+//! view. The store audits creations and changes of state. A `GET` of a
+//! form's `POST` path (the language switch of a page shown again) shows the
+//! form, or the print view.
 
 use std::collections::BTreeMap;
 
