@@ -12,11 +12,13 @@
 //! | `GET /proposals/{id}` | → the print view (HTML, A4), see [`pages`] |
 //!
 //! The web pages and forms over the same rules: [`pages`] (the list, the
-//! print view with its buttons) and [`forms`] (create, change of state).
+//! print view with its buttons), [`forms`] (create, change of state) and
+//! [`fields`] (the create form's input).
 //!
 //! States: draft → submitted (the commune, or the province for its own) →
 //! approved or rejected (the province administrator); rejected → draft.
 
+pub mod fields;
 pub mod forms;
 pub mod pages;
 
