@@ -406,9 +406,8 @@ fn the_survey_and_the_proposal_take_their_verdicts_from_the_line_status() {
         now() - Duration::days(30),
         30,
     );
-    let proposal =
-        crate::proposal::lines::site_lines(&store, policy, &center.commune, vn_date(now()))
-            .expect("proposal lines");
+    let proposal = crate::proposal::lines::site_lines(&store, policy, &center.commune, now())
+        .expect("proposal lines");
 
     let expected = [
         (&center, Verdict::PcLimited, None),

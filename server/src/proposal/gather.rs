@@ -112,7 +112,7 @@ pub fn gather(
                 .entry(category)
                 .or_default() += 1;
         }
-        for (site, reading) in lines::site_lines(store, policy, &code, request.as_of)? {
+        for (site, reading) in lines::site_lines(store, policy, &code, chrono::Utc::now())? {
             site_entry(&mut sites, site.as_ref(), policy).line = Some(reading);
         }
         let (full_name_vi, place_vi) = match &registered {

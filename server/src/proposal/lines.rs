@@ -1,13 +1,14 @@
 //! The one input that says whether a site's line is below its target:
 //! [`site_lines`], a view over [`crate::lines`] (the one owner of line
-//! status): the verdict of its longest window ([`WINDOW_DAYS`]) over the
-//! line time series, with the best test behind it. Results of agents
+//! status): the verdict of its longest window ([`WINDOW_DAYS`], ending when
+//! the proposal is gathered, as the survey and the line API show it then)
+//! over the line time series, with the best test behind it. Results of agents
 //! enrolled without a site are not judged (which line they crossed is not
 //! known), as in the line status.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use kiemke_shared::{CommuneCode, SiteCode};
 
 use super::input::LineReading;
@@ -15,19 +16,18 @@ use crate::lines;
 use crate::policy::Policy;
 use crate::store::{Store, StoreError};
 
-/// The window a proposal judges lines over, ending on its date: the line
-/// status's longest.
+/// The window a proposal judges lines over: the line status's longest.
 pub const WINDOW_DAYS: i64 = 30;
 
 /// The reading of each site of `commune` with a throughput test in the
-/// [`WINDOW_DAYS`] days before `as_of` (Vietnam time), registered or not.
+/// [`WINDOW_DAYS`] days before `now`, registered or not.
 pub fn site_lines(
     store: &Store,
     policy: &Policy,
     commune: &CommuneCode,
-    as_of: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<BTreeMap<Option<SiteCode>, LineReading>, StoreError> {
-    let since = vn_midnight(as_of) - Duration::days(WINDOW_DAYS - 1);
+    let since = now - Duration::days(WINDOW_DAYS);
     let mut readings = BTreeMap::new();
     for (site, speeds) in lines::commune_speeds(store, commune, since)? {
         let kind = store.site(&site)?.map(|r| r.kind);
@@ -48,9 +48,4 @@ pub fn site_lines(
         );
     }
     Ok(readings)
-}
-
-/// The start of `day` in Vietnam (UTC+7), in UTC.
-fn vn_midnight(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::MIN).and_utc() - Duration::hours(7)
 }
