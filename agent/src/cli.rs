@@ -179,6 +179,9 @@ pub enum ProbeCommand {
 /// Entry point of the `kiemke-agent` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run { .. } | Command::Service) {
+        crate::sigpipe::restore_default();
+    }
     let lang = cli.lang.unwrap_or_default();
     if let Command::Service = cli.command {
         // The service control manager's entry: it blocks this thread and
