@@ -847,3 +847,42 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_credential_goes_only_to_the_enrolled_server() {
+        let enrolled = Enrollment {
+            server: reqwest::Url::parse("https://tinh.example.vn:8443/").expect("url"),
+            credential: kiemke_shared::auth::AgentCredential {
+                agent_id: kiemke_shared::AgentId::generate(),
+                secret: kiemke_shared::auth::Secret::from_bytes(&[1; 32]),
+            },
+            commune: kiemke_shared::CommuneCode::parse("24118").expect("code"),
+            site: None,
+            site_name: None,
+            trust: ServerTrust::Fingerprint {
+                sha256: "ab".repeat(32),
+            },
+            insecure_http: false,
+            enrolled_at: chrono::Utc::now(),
+        };
+        let cases = [
+            ("https://tinh.example.vn:8443/", true),
+            ("https://tinh.example.vn:8443/speed/", true),
+            ("https://tinh.example.vn/", false),
+            ("http://tinh.example.vn:8443/", false),
+            ("https://speedtest.vnpt.vn:8443/", false),
+        ];
+        for (url, sent) in cases {
+            let url = reqwest::Url::parse(url).expect("url");
+            let options = speed_options(url.clone(), Some(&enrolled));
+            assert_eq!(options.credential.is_some(), sent, "{url}");
+            assert_eq!(options.trust == enrolled.trust, sent, "{url}");
+        }
+        let anonymous = speed_options(enrolled.server.clone(), None);
+        assert!(anonymous.credential.is_none());
+    }
+}
