@@ -165,7 +165,13 @@ pub async fn run(options: &SpeedOptions) -> Result<SpeedResult, ProbeError> {
     let endpoints = Endpoints::new(&options.server, api)?;
     tracing::info!(server = %options.server, ?api, interface = ?link.interface, link_mbps = ?link.link_mbps, "bắt đầu đo tốc độ / throughput test starting");
 
-    let mut prober = latency::Prober::open(ip, endpoints.upload.clone()).await;
+    let mut prober = latency::Prober::open(
+        ip,
+        endpoints.upload.clone(),
+        &options.trust,
+        options.credential.as_ref(),
+    )
+    .await;
     let idle = match prober.as_mut() {
         Some(p) => {
             let now = Instant::now();
