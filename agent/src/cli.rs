@@ -149,6 +149,7 @@ pub enum ProbeCommand {
     /// Đo tốc độ tải xuống rồi tải lên tới máy chủ (nhiều luồng TCP song song).
     Speed {
         /// Máy chủ đo: máy chủ Kiểm kê hoặc máy chủ LibreSpeed, ví dụ http://10.0.0.5:8080
+        /// (mặc định: máy chủ đã đăng ký).
         #[arg(long, env = "KIEMKE_SERVER", value_name = "URL")]
         server: Option<String>,
         /// Số luồng cho cả hai chiều (mặc định 6 tải xuống, 4 tải lên).
@@ -178,6 +179,9 @@ pub enum ProbeCommand {
 /// Entry point of the `kiemke-agent` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run { .. } | Command::Service) {
+        crate::sigpipe::restore_default();
+    }
     let lang = cli.lang.unwrap_or_default();
     if let Command::Service = cli.command {
         // The service control manager's entry: it blocks this thread and
@@ -356,20 +360,26 @@ async fn probe_command(
             overrides.server = server;
             let config = config::load(&overrides)?;
             let lang = config.lang;
-            let server = config.server.clone().with_context(|| {
-                lang.pick(
-                    "chưa có địa chỉ máy chủ đo (--server URL)",
-                    "no test server address (--server URL)",
-                )
-                .to_owned()
-            })?;
-            let mut options = probe::speed::SpeedOptions::new(server);
+            let enrollment = load_enrollment(&config)?;
+            let server = (config.server.clone())
+                .or_else(|| enrollment.as_ref().map(|e| e.server.clone()))
+                .with_context(|| {
+                    lang.pick(
+                        "máy này chưa đăng ký với máy chủ Kiểm kê, nên chưa biết đo tốc độ \
+                         với máy chủ nào: đăng ký trước (kiemke-agent enroll --server URL \
+                         --token MÃ) hoặc chỉ rõ máy chủ đo (--server URL)",
+                        "this PC is not enrolled with a Kiểm kê server, so there is no \
+                         server to test against: enroll first (kiemke-agent enroll \
+                         --server URL --token TOKEN) or name a test server (--server URL)",
+                    )
+                    .to_owned()
+                })?;
+            let mut options = speed_options(server, enrollment.as_ref());
             options.streams_down = streams_down.or(streams).unwrap_or(options.streams_down);
             options.streams_up = streams_up.or(streams).unwrap_or(options.streams_up);
             options.duration = Duration::from_secs(duration);
             options.target_mbps = target_mbps;
             options.api = librespeed.then_some(kiemke_shared::probes::SpeedApi::Librespeed);
-            options.agent_id = state::read_agent_id(&config.data_dir);
             options.trigger = Some(kiemke_shared::probes::SpeedTrigger::Manual);
             if !json {
                 eprintln!(
@@ -475,7 +485,8 @@ pub async fn run_daemon(
 ) -> anyhow::Result<()> {
     let (agent_id, spool) = open_state(&config)?;
     let client = agent_client(&config)?;
-    let server = server_url(&config, load_enrollment(&config)?.as_ref())?;
+    let enrollment = load_enrollment(&config)?;
+    let server = server_url(&config, enrollment.as_ref())?;
     let schedule = Schedule {
         interval: config.interval,
         jitter: config.jitter,
@@ -484,10 +495,15 @@ pub async fn run_daemon(
         retry_max: config.retry_max,
     };
     tracing::info!(%agent_id, %server, interval = ?config.interval, "tác tử Kiểm kê bắt đầu chạy / agent started");
-    let probes = config
-        .probes
-        .enabled
-        .then(|| probe_scheduler(&config, &server, agent_id, spool.clone()));
+    let probes = config.probes.enabled.then(|| {
+        probe_scheduler(
+            &config,
+            enrollment.as_ref(),
+            &server,
+            agent_id,
+            spool.clone(),
+        )
+    });
     daemon::run(
         agent_id,
         spool,
@@ -501,19 +517,37 @@ pub async fn run_daemon(
     Ok(())
 }
 
+/// Throughput-test options for `server`: with the agent's credential and
+/// the enrolled certificate trust when it is the server the agent enrolled
+/// with (same scheme, host and port), else anonymous with the public CAs (a
+/// LibreSpeed server of an ISP never sees the credential).
+fn speed_options(
+    server: reqwest::Url,
+    enrollment: Option<&Enrollment>,
+) -> probe::speed::SpeedOptions {
+    let mut options = probe::speed::SpeedOptions::new(server);
+    if let Some(e) = enrollment.filter(|e| e.server.origin() == options.server.origin()) {
+        options.credential = Some(e.credential.clone());
+        options.trust = e.trust.clone();
+    }
+    options
+}
+
 /// The daemon's probes, from the configuration.
 fn probe_scheduler(
     config: &AgentConfig,
+    enrollment: Option<&Enrollment>,
     server: &reqwest::Url,
     agent_id: kiemke_shared::AgentId,
     spool: Spool,
 ) -> daemon::probes::ProbeScheduler<daemon::probes::RealProber> {
     use daemon::probes::{ProbePlan, ProbeScheduler, RealProber, SpeedPlan};
     let p = &config.probes;
-    let mut speed = probe::speed::SpeedOptions::new(
+    let mut speed = speed_options(
         p.speed_test_server
             .clone()
             .unwrap_or_else(|| server.clone()),
+        enrollment,
     );
     speed.duration = p.speed_test_duration;
     speed.streams_down = p.speed_test_streams_down;
@@ -811,5 +845,44 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_credential_goes_only_to_the_enrolled_server() {
+        let enrolled = Enrollment {
+            server: reqwest::Url::parse("https://tinh.example.vn:8443/").expect("url"),
+            credential: kiemke_shared::auth::AgentCredential {
+                agent_id: kiemke_shared::AgentId::generate(),
+                secret: kiemke_shared::auth::Secret::from_bytes(&[1; 32]),
+            },
+            commune: kiemke_shared::CommuneCode::parse("24118").expect("code"),
+            site: None,
+            site_name: None,
+            trust: ServerTrust::Fingerprint {
+                sha256: "ab".repeat(32),
+            },
+            insecure_http: false,
+            enrolled_at: chrono::Utc::now(),
+        };
+        let cases = [
+            ("https://tinh.example.vn:8443/", true),
+            ("https://tinh.example.vn:8443/speed/", true),
+            ("https://tinh.example.vn/", false),
+            ("http://tinh.example.vn:8443/", false),
+            ("https://speedtest.vnpt.vn:8443/", false),
+        ];
+        for (url, sent) in cases {
+            let url = reqwest::Url::parse(url).expect("url");
+            let options = speed_options(url.clone(), Some(&enrolled));
+            assert_eq!(options.credential.is_some(), sent, "{url}");
+            assert_eq!(options.trust == enrolled.trust, sent, "{url}");
+        }
+        let anonymous = speed_options(enrolled.server.clone(), None);
+        assert!(anonymous.credential.is_none());
     }
 }

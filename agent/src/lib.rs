@@ -32,6 +32,8 @@
 //!   `status`.
 //! - [`service`]: `install`, `uninstall` and the service's state: a
 //!   Windows service, or a systemd unit on Linux.
+//! - [`sigpipe`]: one-shot commands end quietly when their reader goes
+//!   away (`status | head -1`).
 
 pub mod activity;
 pub mod cli;
@@ -45,6 +47,7 @@ pub mod peripherals;
 pub mod probe;
 pub mod report;
 pub mod service;
+pub mod sigpipe;
 pub mod spool;
 pub mod state;
 pub mod summary;

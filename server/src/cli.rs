@@ -119,6 +119,9 @@ impl Command {
 /// message on stderr and a non-zero exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_) | Command::Quickstart(_)) {
+        crate::sigpipe::restore_default();
+    }
     telemetry::init();
     let lang = cli.command.lang();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -10,6 +10,8 @@
 //!   calls [`cli::main`].
 //! - [`config`]: CLI flags over a TOML file over named defaults.
 //! - [`serve`]: binding, the ready line, serving until ctrl-c/SIGTERM.
+//! - [`sigpipe`]: one-shot commands end quietly when their reader goes
+//!   away (`... | head -1`).
 //! - [`quickstart`]: `kiemke-server quickstart`: the server plus one run of
 //!   the agent on this PC, for a first look.
 //! - [`telemetry`]: logging setup (stderr, `RUST_LOG`).
@@ -54,6 +56,7 @@ pub mod proposal;
 pub mod quickstart;
 pub mod routes;
 pub mod serve;
+pub mod sigpipe;
 pub mod state;
 pub mod store;
 pub mod survey;

@@ -3,6 +3,12 @@
 //! the site's PCs reported (`store::probes`). The survey pages and
 //! `GET /api/v1/sites/{commune}/{site}/lines` both call [`site_status`].
 //!
+//! This module is the one owner of the judgment: the survey
+//! (`crate::survey::lines`) and the proposal (`crate::proposal::lines`)
+//! take their per-site verdicts from [`judge_window`] and [`daily_best`]
+//! over the same samples ([`site_speeds`], [`commune_speeds`]), so a site
+//! cannot meet its target on one page and fail it on another.
+//!
 //! What it judges, and how:
 //! - **Target**: the policy's `[line-targets]` for the site's kind (100 Mbps;
 //!   200 Mbps at a TTPVHCC).
@@ -63,7 +69,7 @@ pub struct SiteLineStatus {
 }
 
 /// Whether the line met its target over a window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The best download reached the target.
@@ -154,11 +160,11 @@ pub fn site_status(
         .unwrap_or(30)
         .max(LATENCY_DAYS);
     let since = now - Duration::days(longest);
-    let speeds = store.speed_samples(site, since)?;
+    let speeds = site_speeds(store, site, since)?;
     let pings = store.ping_samples(site, since)?;
     let windows = WINDOWS_DAYS
         .iter()
-        .map(|&days| target_window(&speeds, target_mbps, now - Duration::days(days), days))
+        .map(|&days| judge_window(&speeds, target_mbps, now - Duration::days(days), days))
         .collect();
     let availability = WINDOWS_DAYS
         .iter()
@@ -184,7 +190,41 @@ fn pc_limited(s: &SpeedSample, target_mbps: u32) -> bool {
     s.limited_by == Some(LimitedBy::PcLink) || s.link_mbps.is_some_and(|l| l < target_mbps)
 }
 
-fn target_window(
+/// A site's throughput tests since `since`, oldest first: the one read
+/// every judgment of a line goes through (its body may switch to rollups).
+pub fn site_speeds(
+    store: &Store,
+    site: &SiteRef,
+    since: DateTime<Utc>,
+) -> Result<Vec<SpeedSample>, StoreError> {
+    store.speed_samples(site, since)
+}
+
+/// The throughput tests since `since` of every site of `commune` that has
+/// any, registered or not, oldest first per site.
+pub fn commune_speeds(
+    store: &Store,
+    commune: &kiemke_shared::CommuneCode,
+    since: DateTime<Utc>,
+) -> Result<std::collections::BTreeMap<SiteRef, Vec<SpeedSample>>, StoreError> {
+    store.commune_speed_samples(commune, since)
+}
+
+/// The best download of each day (Vietnam time) since `since`, oldest
+/// first; days without a test are left out.
+pub fn daily_best(speeds: &[SpeedSample], since: DateTime<Utc>) -> Vec<(NaiveDate, f64)> {
+    let mut days: std::collections::BTreeMap<NaiveDate, f64> = Default::default();
+    for s in speeds.iter().filter(|s| s.at >= since) {
+        let best = days.entry(vn_date(s.at)).or_insert(s.download_mbps);
+        *best = best.max(s.download_mbps);
+    }
+    days.into_iter().collect()
+}
+
+/// Judges a line against `target_mbps` from the tests since `since` (the
+/// window of `days` days ending now): its best download, and whether only
+/// PCs held it back.
+pub fn judge_window(
     speeds: &[SpeedSample],
     target_mbps: u32,
     since: DateTime<Utc>,
@@ -249,7 +289,8 @@ fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
     sorted.get(rank.min(sorted.len()) - 1).copied()
 }
 
-fn vn_date(at: DateTime<Utc>) -> NaiveDate {
+/// The calendar day in Vietnam of `at`.
+pub fn vn_date(at: DateTime<Utc>) -> NaiveDate {
     (at + Duration::hours(VN_OFFSET_HOURS)).date_naive()
 }
 

@@ -56,7 +56,6 @@ pub mod record;
 pub mod scope;
 pub mod sessions;
 pub mod sites;
-pub mod speed_results;
 pub mod survey;
 pub mod trust;
 pub mod users;

@@ -34,13 +34,10 @@ pub const HEALTH_PATH: &str = "/api/v1/health";
 /// `/getIP`), so LibreSpeed clients can test against it.
 pub const SPEEDTEST_PATH: &str = "/api/v1/speedtest";
 
-/// Request header naming the agent installation, so the server can apply its
-/// throughput-test limits per agent rather than per address (many PCs of an
-/// office share one NAT address).
-pub const AGENT_HEADER: &str = "x-kiemke-agent";
-
 /// Request header naming one throughput test (a fresh UUID per test): the
-/// server counts a new id from the same agent as a new test.
+/// server counts a new id from the same client as a new test. Who the
+/// client is comes from its credential (`Authorization`, as on reports),
+/// never from a header it could change.
 pub const TEST_HEADER: &str = "x-kiemke-test";
 
 /// Request header carrying the protocol version the agent speaks; the body's

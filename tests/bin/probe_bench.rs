@@ -17,10 +17,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use kiemke_shared::probes::SpeedResult;
+use kiemke_tests::echo_loss::{self, EchoLoss};
 use kiemke_tests::measure::{
     self, Binaries, PingPlan, ServerInNs, ThroughputPlan, agent_json, machine_note,
 };
-use kiemke_tests::netns::{LinkSpec, LossDir, RateShaper, ShapedLink};
+use kiemke_tests::netns::{LinkSpec, RateShaper, ShapedLink};
 use kiemke_tests::stats::{Z95, diff_pct, wilson_interval_pct};
 
 /// Benchmark of the agent's line probes on shaped links.
@@ -121,30 +122,33 @@ fn ping(bins: &Binaries) -> anyhow::Result<()> {
     let plan = PingPlan {
         count: 500,
         interval_ms: 20,
-        timeout_ms: 500,
+        timeout_ms: 2000,
     };
     let mut link = ShapedLink::new(LinkSpec {
         delay_ms: 10.0,
         jitter_ms: 2.0,
-        loss_pct: 2.0,
-        loss_dir: LossDir::ClientToServer,
         ..LinkSpec::default()
     })?;
-    let raw = measure::ping_side_by_side(&link, bins, "agent, root (raw socket)", false, plan)?;
+    // Exactly 2 %: every 50th request of each program dropped, and counted.
+    let flows = [echo_loss::AGENT, echo_loss::FPING];
+    let loss = EchoLoss::install(&link, 50, &flows)?;
+    let label = "agent, root (raw socket)";
+    let raw = measure::ping_side_by_side(&link, &loss, bins, label, false, plan)?;
     link.set_unprivileged_icmp(true)?;
-    let dgram = measure::ping_side_by_side(&link, bins, "agent, nobody (datagram)", true, plan)?;
+    let label = "agent, nobody (datagram)";
+    let dgram = measure::ping_side_by_side(&link, &loss, bins, label, true, plan)?;
     let (low, high) = wilson_interval_pct(2.0, plan.count.into(), Z95);
     println!(
-        "### Ping: agent vs fping, run side by side\n\n10 ms ± 2 ms each way, 2 % loss on requests, \
-         {} probes every {} ms (expected median 20.4 ms; loss 95 % Wilson interval {low:.2}–{high:.2} %); {}.\n",
+        "### Ping: agent vs fping, run side by side\n\n10 ms ± 2 ms each way, 2 % loss on requests \
+         (every 50th of each program, nftables), {} probes every {} ms (expected median 20.4 ms; loss 95 % Wilson interval {low:.2}–{high:.2} %); {}.\n",
         plan.count,
         plan.interval_ms,
         machine_note()
     );
-    println!("| run | sent | received | loss % | median ms | jitter ms | server received (both) |");
+    println!("| run | sent | received | loss % | median ms | jitter ms | server received |");
     println!("|---|---|---|---|---|---|---|");
     for run in [&raw, &dgram] {
-        for b in [&run.agent, &run.fping] {
+        for (b, wire) in [(&run.agent, run.agent_wire), (&run.fping, run.fping_wire)] {
             println!(
                 "| {} | {} | {} | {:.2} | {:.2} | {} | {} |",
                 b.label,
@@ -153,7 +157,7 @@ fn ping(bins: &Binaries) -> anyhow::Result<()> {
                 b.loss_pct,
                 b.median_ms,
                 b.jitter_ms.map_or("-".to_owned(), |j| format!("{j:.2}")),
-                run.delivered
+                wire.delivered
             );
         }
     }

@@ -1,5 +1,6 @@
 //! The agent as a user runs it: `inventory --json` (as root and as an
-//! unprivileged user) and `report` through a server outage.
+//! unprivileged user), `report` through a server outage, and the agent's
+//! and the server's commands piped into a reader that quit.
 
 use std::process::{Command, Output};
 
@@ -190,4 +191,48 @@ async fn quickstart_serves_this_machines_inventory() -> anyhow::Result<()> {
         "agent state stays in the data directory"
     );
     Ok(())
+}
+
+/// Runs `program args` with its stdout a pipe whose reader is already
+/// gone (`... | head -1` after `head` has quit): every write gets EPIPE.
+#[cfg(unix)]
+fn into_a_closed_pipe(program: &std::path::Path, args: &[&str]) -> Output {
+    // A connected socket pair behaves as a pipe here: once its other end
+    // is closed, a write gets EPIPE (and SIGPIPE).
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("socket pair");
+    drop(ours);
+    Command::new(program)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::os::fd::OwnedFd::from(theirs))
+        .output()
+        .expect("run")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_agent_and_the_server_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_string_lossy().into_owned();
+    let runs = [
+        (agent_bin(), vec!["status", "--data", data.as_str()]),
+        (agent_bin(), vec!["inventory", "--json"]),
+        (server_bin(), vec!["policy", "check"]),
+    ];
+    for (program, args) in runs {
+        let output = into_a_closed_pipe(program, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        // Ended by SIGPIPE at its first write, as any Unix tool (or done
+        // with nothing left to write): never a failure of its own.
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            output.status.signal() == Some(13) || output.status.success(),
+            "{args:?}: {:?} {stderr}",
+            output.status
+        );
+    }
 }

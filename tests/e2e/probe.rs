@@ -259,3 +259,78 @@ fn speed_test_against_the_real_server_then_refused_past_its_hourly_limit() {
     assert!(err.contains("Máy chủ đo từ chối"), "{err}");
     assert!(err.contains("trong một giờ qua"), "{err}");
 }
+
+#[tokio::test]
+async fn speed_without_server_tests_the_enrolled_server_over_its_pinned_ca_as_that_agent()
+-> anyhow::Result<()> {
+    // Arrange: an HTTPS server with its own CA and one test per client per
+    // hour; this machine's address has used its one test already.
+    let dir = tempfile::tempdir()?;
+    let server = ServerProcess::start_with(
+        server_bin(),
+        &dir.path().join("server"),
+        "127.0.0.1:0",
+        &[
+            "--tls-self-signed",
+            "--speedtest-max-bytes",
+            "1000000000000",
+            "--speedtest-tests-per-hour",
+            "1",
+        ],
+    )?;
+    let anonymous = || async {
+        let response = server
+            .http()
+            .get(server.endpoint("/api/v1/speedtest/empty"))
+            // A fresh test id (any UUID): a new test each time.
+            .header(
+                kiemke_shared::protocol::TEST_HEADER,
+                kiemke_shared::AgentId::generate().to_string(),
+            )
+            .send()
+            .await?;
+        anyhow::Ok(response.status().as_u16())
+    };
+    assert_eq!(anonymous().await?, 200, "the address's one test");
+    assert_eq!(anonymous().await?, 429, "the address has no test left");
+    let installed = dir.path().join("agent");
+    let enrolled = server.enroll_dir(&installed).await?;
+    let data = installed.to_string_lossy().into_owned();
+    let run = |data: &str| {
+        Command::new(agent_bin())
+            .args([
+                "probe",
+                "speed",
+                "--data",
+                data,
+                "--duration",
+                "4",
+                "--json",
+            ])
+            .env_remove("KIEMKE_SERVER")
+            .output()
+    };
+
+    // Act: no --server.
+    let measured = run(&data)?;
+    let again = run(&data)?;
+    let not_enrolled = run(&dir.path().join("fresh").to_string_lossy())?;
+
+    // Assert: it reached the enrolled server through the pinned CA (the
+    // public CAs would refuse it) and was counted as its agent, not by
+    // the address whose test was used.
+    let json = json_of(&measured);
+    assert_eq!(json["server"], enrolled.server.to_string());
+    assert_eq!(json["api"], "kiemke");
+    assert!(json["download_mbps"].as_f64() > Some(0.0), "{json}");
+    assert!(json["upload_mbps"].as_f64() > Some(0.0), "{json}");
+    // The agent's own quota is one test too.
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("trong một giờ qua"), "{err}");
+    assert!(!not_enrolled.status.success());
+    let err = String::from_utf8_lossy(&not_enrolled.stderr);
+    assert!(err.contains("chưa đăng ký"), "{err}");
+    assert!(err.contains("--server URL"), "{err}");
+    Ok(())
+}

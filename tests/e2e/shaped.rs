@@ -3,7 +3,7 @@
 //! by `linkemu` ([`kiemke_tests::netns`]), the server in one, the agent
 //! binary in the other, and `iperf3` / `fping` on the same link in the same
 //! test as the reference ([`kiemke_tests::measure`]). Needs root (CI runs as
-//! root); without it, or without `iperf3`/`fping`/`python3`, these tests fail
+//! root); without it, or without `iperf3`/`fping`/`python3`/`nft`, these tests fail
 //! and say what is missing.
 //!
 //! The tests run one at a time ([`serial`]): two throughput tests at once on

@@ -127,6 +127,8 @@ pub fn fping(
         .args(["-C", &count.to_string()])
         .args(["-p", &period_ms.to_string()])
         .args(["-t", &timeout_ms.to_string()])
+        // Its packets' size tells them from the agent's on the wire.
+        .args(["-b", &crate::echo_loss::FPING_PAYLOAD.to_string()])
         .arg("-q")
         .arg(link.server_addr.to_string())
         .output()

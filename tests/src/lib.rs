@@ -19,6 +19,8 @@
 //!   wire with delay, jitter, loss and rate (needs root), with helpers to run
 //!   peers (the server, `iperf3 -s`) on either end.
 //! - [`baseline`]: the reference tools across such a link: `iperf3`, `fping`.
+//! - [`echo_loss`]: exactly known ping loss on such a link (nftables),
+//!   counted per program, for loss figures checked against the truth.
 //! - [`measure`]: the agent's probes next to those tools on one link, as
 //!   the shaped-link tests and the `kiemke-probe-bench` benchmark run them.
 //! - [`web`]: [`web::WebSession`], a browser-like client with a cookie jar
@@ -32,6 +34,7 @@ pub mod baseline;
 pub mod browser;
 pub mod cups;
 pub mod documents;
+pub mod echo_loss;
 pub mod fixtures;
 pub mod lan;
 pub mod measure;

@@ -12,6 +12,7 @@ use kiemke_shared::probes::{PingResult, SpeedResult};
 use serde::de::DeserializeOwned;
 
 use crate::baseline::{self, Direction, Iperf3Result};
+use crate::echo_loss::{self, EchoLoss, Ledger};
 use crate::netns::{ShapedLink, Side};
 use crate::server::ServerProcess;
 use crate::stats::{diff_pct, median};
@@ -322,13 +323,16 @@ impl Burst {
     }
 }
 
-/// One agent burst and the fping burst run beside it.
+/// One agent burst and the fping burst run beside it, with what the wire
+/// did to each one's requests.
 pub struct SideBySide {
     pub result: PingResult,
     pub agent: Burst,
     pub fping: Burst,
-    /// Echo requests the server namespace received during both.
-    pub delivered: u64,
+    /// The agent's requests: dropped on purpose, received by the server.
+    pub agent_wire: Ledger,
+    /// fping's.
+    pub fping_wire: Ledger,
 }
 
 /// A ping burst's shape.
@@ -343,15 +347,20 @@ pub struct PingPlan {
 /// and fping's, at the same time, so that both see the same link and the
 /// same machine load (the wire's Python loop is delayed by whatever else
 /// runs: medians measured a minute apart differed by up to 0.8 ms here).
-/// The server's `InEchos` counts the requests of both.
+/// `loss` drops a known share of each one's requests and counts what the
+/// server received of each ([`crate::echo_loss`]).
 pub fn ping_side_by_side(
     link: &ShapedLink,
+    loss: &EchoLoss,
     bins: &Binaries,
     label: &str,
     unprivileged: bool,
     plan: PingPlan,
 ) -> anyhow::Result<SideBySide> {
-    let before = link.icmp_counter(Side::Server, "InEchos")?;
+    let before = (
+        loss.ledger(link, echo_loss::AGENT)?,
+        loss.ledger(link, echo_loss::FPING)?,
+    );
     let (agent, fping) = std::thread::scope(|scope| {
         let fping =
             scope.spawn(|| baseline::fping(link, plan.count, plan.interval_ms, plan.timeout_ms));
@@ -380,7 +389,8 @@ pub fn ping_side_by_side(
         (agent, fping)
     });
     let (agent, fping) = (agent?, fping?);
-    let delivered = link.icmp_counter(Side::Server, "InEchos")? - before;
+    let agent_wire = loss.ledger(link, echo_loss::AGENT)? - before.0;
+    let fping_wire = loss.ledger(link, echo_loss::FPING)? - before.1;
     let rtts: Vec<f64> = fping.rtts_ms.iter().flatten().copied().collect();
     let fping_burst = Burst {
         label: "fping, alongside".to_owned(),
@@ -394,7 +404,8 @@ pub fn ping_side_by_side(
         agent: Burst::from_agent(label, &agent),
         result: agent,
         fping: fping_burst,
-        delivered,
+        agent_wire,
+        fping_wire,
     })
 }
 

@@ -338,7 +338,6 @@ impl<P: LineProber, O: Outbox> ProbeScheduler<P, O> {
         let plan = self.plan.speed.as_ref()?;
         let mut options = plan.options.clone();
         options.trigger = Some(trigger);
-        options.agent_id = Some(self.agent_id);
         match prober.speed(options).await {
             Ok(result) => {
                 tracing::info!(

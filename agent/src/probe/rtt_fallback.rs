@@ -70,11 +70,35 @@ pub struct HttpRtt {
     client: reqwest::Client,
     url: Url,
     limit: Duration,
+    /// `Authorization` for our own server's test endpoints (a speed test's
+    /// loaded-latency probes count against the agent's own test, not the
+    /// address's).
+    authorization: Option<String>,
 }
 
 impl HttpRtt {
     pub fn new(url: Url, limit: Duration) -> Result<HttpRtt, ProbeError> {
-        let client = reqwest::Client::builder()
+        HttpRtt::with_trust(url, limit, &crate::tls::ServerTrust::System, None)
+    }
+
+    /// With the server's certificate checked as `trust` says, and the
+    /// agent's credential when the server is the one it enrolled with.
+    pub fn with_trust(
+        url: Url,
+        limit: Duration,
+        trust: &crate::tls::ServerTrust,
+        credential: Option<&kiemke_shared::auth::AgentCredential>,
+    ) -> Result<HttpRtt, ProbeError> {
+        let tls =
+            crate::tls::client_config(trust).map_err(|e| ProbeError::Network(e.to_string()))?;
+        let builder = match tls {
+            Some(mut config) => {
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                reqwest::Client::builder().use_preconfigured_tls(config)
+            }
+            None => reqwest::Client::builder(),
+        };
+        let client = builder
             .user_agent(concat!("kiemke-agent/", env!("CARGO_PKG_VERSION")))
             .http1_only()
             .no_gzip()
@@ -82,7 +106,12 @@ impl HttpRtt {
             .connect_timeout(limit)
             .build()
             .map_err(|e| ProbeError::Network(e.to_string()))?;
-        Ok(HttpRtt { client, url, limit })
+        Ok(HttpRtt {
+            client,
+            url,
+            limit,
+            authorization: credential.map(kiemke_shared::auth::AgentCredential::authorization),
+        })
     }
 
     /// Opens the connection (not timed).
@@ -95,14 +124,15 @@ impl HttpRtt {
     pub async fn probe(&self) -> Option<f64> {
         let t0 = Instant::now();
         let exchange = async {
-            let response = self
+            let mut request = self
                 .client
                 .get(self.url.clone())
                 .header(header::ACCEPT_ENCODING, "identity")
-                .header(header::CACHE_CONTROL, "no-store")
-                .send()
-                .await
-                .ok()?;
+                .header(header::CACHE_CONTROL, "no-store");
+            if let Some(authorization) = &self.authorization {
+                request = request.header(header::AUTHORIZATION, authorization);
+            }
+            let response = request.send().await.ok()?;
             // Any answer is a round trip, even an error status.
             response.bytes().await.ok()?;
             Some(())

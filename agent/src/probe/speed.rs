@@ -23,8 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use kiemke_shared::Mbps;
+use kiemke_shared::auth::AgentCredential;
 use kiemke_shared::probes::{LimitedBy, SpeedApi, SpeedResult, SpeedTrigger};
-use kiemke_shared::{AgentId, Mbps};
 use reqwest::Url;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
@@ -32,6 +33,7 @@ use tokio::time::{Instant, sleep_until};
 use self::meter::{Meter, Window};
 use self::transfer::Endpoints;
 use super::{ProbeError, Target, check_range, link};
+use crate::tls::ServerTrust;
 
 /// Named defaults and limits of a throughput test.
 pub mod defaults {
@@ -72,8 +74,13 @@ pub struct SpeedOptions {
     pub warmup: Duration,
     /// What the line should reach (for `limited_by`).
     pub target_mbps: f64,
-    /// Sent to our server, which limits tests per agent.
-    pub agent_id: Option<AgentId>,
+    /// The agent's credential, sent (as on reports) only to the server it
+    /// enrolled with, which then limits tests per agent rather than per
+    /// address. `None` for any other server.
+    pub credential: Option<AgentCredential>,
+    /// How the server's certificate is checked (the enrolled server's
+    /// pinned CA; the public CAs for others).
+    pub trust: ServerTrust,
     pub trigger: Option<SpeedTrigger>,
 }
 
@@ -87,7 +94,8 @@ impl SpeedOptions {
             duration: defaults::DURATION,
             warmup: defaults::WARMUP,
             target_mbps: defaults::TARGET_MBPS,
-            agent_id: None,
+            credential: None,
+            trust: ServerTrust::System,
             trigger: None,
         }
     }
@@ -106,14 +114,15 @@ impl SpeedOptions {
 }
 
 /// Whether `base` is a Kiểm kê server (it answers our health endpoint).
-pub async fn detect_api(base: &Url) -> SpeedApi {
+pub async fn detect_api(base: &Url, trust: &ServerTrust) -> SpeedApi {
     let Ok(url) = base.join(kiemke_shared::protocol::HEALTH_PATH.trim_start_matches('/')) else {
         return SpeedApi::Librespeed;
     };
-    let Ok(client) = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-    else {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(5));
+    if let Ok(Some(tls)) = crate::tls::client_config(trust) {
+        builder = builder.use_preconfigured_tls(tls);
+    }
+    let Ok(client) = builder.build() else {
         return SpeedApi::Librespeed;
     };
     let health = async {
@@ -151,12 +160,18 @@ pub async fn run(options: &SpeedOptions) -> Result<SpeedResult, ProbeError> {
     let link = link::route_to(ip).await;
     let api = match options.api {
         Some(api) => api,
-        None => detect_api(&options.server).await,
+        None => detect_api(&options.server, &options.trust).await,
     };
     let endpoints = Endpoints::new(&options.server, api)?;
     tracing::info!(server = %options.server, ?api, interface = ?link.interface, link_mbps = ?link.link_mbps, "bắt đầu đo tốc độ / throughput test starting");
 
-    let mut prober = latency::Prober::open(ip, endpoints.upload.clone()).await;
+    let mut prober = latency::Prober::open(
+        ip,
+        endpoints.upload.clone(),
+        &options.trust,
+        options.credential.as_ref(),
+    )
+    .await;
     let idle = match prober.as_mut() {
         Some(p) => {
             let now = Instant::now();
@@ -179,13 +194,13 @@ pub async fn run(options: &SpeedOptions) -> Result<SpeedResult, ProbeError> {
     let iface = link.interface.as_deref();
     // One id for both directions: the server counts them as one test.
     let tester = transfer::Tester {
-        agent: options.agent_id,
+        credential: options.credential.clone(),
         test: uuid::Uuid::new_v4(),
     };
     let down = direction(
         Way::Down,
         options,
-        tester,
+        tester.clone(),
         &endpoints,
         &payload,
         &mut prober,
@@ -269,10 +284,10 @@ async fn direction(
     let meter = Arc::new(Meter::new(start.into_std(), options.duration));
     let mut tasks = JoinSet::new();
     for i in 0..streams {
-        let client = transfer::stream_client()?;
+        let client = transfer::stream_client(&options.trust)?;
         let start_at = start + defaults::STAGGER * i;
         let meter = meter.clone();
-        let agent = tester;
+        let agent = tester.clone();
         match way {
             Way::Down => {
                 let url = endpoints.download.clone();

@@ -357,3 +357,78 @@ fn speed_tests_are_asked_of_one_agent_at_a_time_until_one_arrives() {
             .expect("claim")
     );
 }
+
+#[test]
+fn the_survey_and_the_proposal_take_their_verdicts_from_the_line_status() {
+    // Three sites: a TTPVHCC measured only by a PC with a 100 Mbps card
+    // (inconclusive), a headquarters at 150 Mbps (meets 100) and a school
+    // at 80 Mbps through a gigabit card (below 100).
+    let (_dir, store, center) = open_with_site(SiteKind::ServiceCenter);
+    let mut others = Vec::new();
+    for (code, kind) in [
+        ("tru-so", SiteKind::Headquarters),
+        ("truong", SiteKind::School),
+    ] {
+        let s = site(code);
+        store
+            .add_site(&SiteRecord {
+                site: s.clone(),
+                kind,
+                name: code.into(),
+                lines: vec![],
+                staff: None,
+                created_at: now(),
+            })
+            .expect("site");
+        others.push(s);
+    }
+    let day = now() - Duration::days(1);
+    for (s, down, link) in [
+        (&center, 94.0, Some(100)),
+        (&others[0], 150.0, None),
+        (&others[1], 80.0, Some(1000)),
+    ] {
+        let probes = Probes {
+            pings: vec![],
+            speed_tests: vec![speed(day, down, link)],
+        };
+        ingest(&store, &origin(s), probes, now());
+    }
+    let policy = Policy::shipped();
+
+    let inputs = store
+        .survey_inputs(Some(&center.commune), now() - Duration::days(30))
+        .expect("inputs");
+    let survey = crate::survey::lines::site_lines(
+        &inputs.sites,
+        &inputs.speeds,
+        &policy.file.line_targets,
+        now() - Duration::days(30),
+        30,
+    );
+    let proposal = crate::proposal::lines::site_lines(&store, policy, &center.commune, now())
+        .expect("proposal lines");
+
+    let expected = [
+        (&center, Verdict::PcLimited, None),
+        (&others[0], Verdict::Meets, Some(true)),
+        (&others[1], Verdict::Below, Some(false)),
+    ];
+    for (s, verdict, meets) in expected {
+        let status = site_status(&store, policy, s, now())
+            .expect("status")
+            .expect("registered");
+        assert_eq!(status.windows[1].verdict, verdict, "{s}");
+        let shown = (survey.iter())
+            .find(|l| l.code == s.site.to_string())
+            .expect("survey row");
+        assert_eq!((shown.verdict, shown.meets_target), (verdict, meets), "{s}");
+        assert_eq!(
+            shown.best_download_mbps,
+            status.windows[1].best_download_mbps
+        );
+        let reading = proposal.get(&Some(s.site.clone())).expect("reading");
+        assert_eq!(reading.verdict, Some(verdict), "{s}");
+        assert_eq!(Some(reading.best_download_mbps), shown.best_download_mbps);
+    }
+}

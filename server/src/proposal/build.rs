@@ -24,6 +24,7 @@ use super::input::{CommuneInput, DeviceInput, ProposalInput, SiteInput};
 use super::prices::{LINE_UPGRADE_KEY, PriceOverride};
 use super::text::{mbps, money};
 use super::words;
+use crate::lines::Verdict;
 use crate::policy::Category;
 use crate::policy::norms::NormItem;
 
@@ -478,7 +479,11 @@ fn lines_in(commune: &CommuneInput, draft: &mut Draft, notes: &mut Vec<String>) 
             }
             continue;
         };
-        if line.best_download_mbps >= f64::from(site.line_target_mbps) {
+        let below = match line.verdict {
+            Some(verdict) => verdict == Verdict::Below,
+            None => line.best_download_mbps < f64::from(site.line_target_mbps),
+        };
+        if !below {
             continue;
         }
         n += 1;

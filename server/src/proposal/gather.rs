@@ -134,7 +134,7 @@ pub fn gather(
                 .entry(asset.asset.category)
                 .or_default() += 1;
         }
-        for (site, reading) in lines::site_lines(store, &code)? {
+        for (site, reading) in lines::site_lines(store, policy, &code, chrono::Utc::now())? {
             site_entry(&mut sites, site.as_ref(), policy).line = Some(reading);
         }
         let (full_name_vi, place_vi) = match &registered {

@@ -93,6 +93,12 @@ pub struct LineReading {
     pub tests: u32,
     /// The day of the best test.
     pub measured_on: NaiveDate,
+    /// The verdict of [`crate::lines::judge_window`] (the one owner of line
+    /// status): only a `below` line is proposed for an upgrade, not one
+    /// only slow PCs measured. `null` in proposals frozen before it was
+    /// kept; those are judged by their best download, as then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::lines::Verdict>,
 }
 
 /// One flagged device.

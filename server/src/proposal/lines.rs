@@ -1,43 +1,51 @@
 //! The one input that says whether a site's line is below its target:
-//! [`site_lines`]. Today it reads the throughput tests in stored reports
-//! (the best download per site: a line is judged by its best measurement,
-//! DOMAIN.md); when per-site line status is kept in the store, swap the body
-//! of this function for a read of it.
+//! [`site_lines`], a view over [`crate::lines`] (the one owner of line
+//! status): the verdict of its longest window ([`WINDOW_DAYS`], ending when
+//! the proposal is gathered, as the survey and the line API show it then)
+//! over the line time series, with the best test behind it. Results of agents
+//! enrolled without a site are not judged (which line they crossed is not
+//! known), as in the line status.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Duration, Utc};
 use kiemke_shared::{CommuneCode, SiteCode};
 
 use super::input::LineReading;
+use crate::lines;
+use crate::policy::Policy;
 use crate::store::{Store, StoreError};
 
-/// The best reading per site of `commune` (`None`: agents whose site is
-/// not known).
+/// The window a proposal judges lines over: the line status's longest.
+pub const WINDOW_DAYS: i64 = 30;
+
+/// The reading of each site of `commune` with a throughput test in the
+/// [`WINDOW_DAYS`] days before `now`, registered or not.
 pub fn site_lines(
     store: &Store,
+    policy: &Policy,
     commune: &CommuneCode,
+    now: DateTime<Utc>,
 ) -> Result<BTreeMap<Option<SiteCode>, LineReading>, StoreError> {
-    let mut best: BTreeMap<Option<SiteCode>, LineReading> = BTreeMap::new();
-    for t in store.speed_tests(commune)? {
-        let down = t.test.download_mbps.get();
-        let reading = LineReading {
-            best_download_mbps: down,
-            best_upload_mbps: t.test.upload_mbps.get(),
-            tests: 1,
-            measured_on: (t.received_at + chrono::Duration::hours(7)).date_naive(),
+    let since = now - Duration::days(WINDOW_DAYS);
+    let mut readings = BTreeMap::new();
+    for (site, speeds) in lines::commune_speeds(store, commune, since)? {
+        let kind = store.site(&site)?.map(|r| r.kind);
+        let target = policy.file.line_targets.for_site(kind);
+        let window = lines::judge_window(&speeds, target, since, WINDOW_DAYS);
+        let Some(best) = window.best else {
+            continue;
         };
-        best.entry(t.site)
-            .and_modify(|b| {
-                b.tests += 1;
-                if down > b.best_download_mbps {
-                    let tests = b.tests;
-                    *b = LineReading {
-                        tests,
-                        ..reading.clone()
-                    };
-                }
-            })
-            .or_insert(reading);
+        readings.insert(
+            Some(site.site),
+            LineReading {
+                best_download_mbps: best.download_mbps,
+                best_upload_mbps: best.upload_mbps,
+                tests: u32::try_from(window.tests).unwrap_or(u32::MAX),
+                measured_on: lines::vn_date(best.at),
+                verdict: Some(window.verdict),
+            },
+        );
     }
-    Ok(best)
+    Ok(readings)
 }

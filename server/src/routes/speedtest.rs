@@ -35,14 +35,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, options, post};
 use http_body::{Frame, SizeHint};
-use kiemke_shared::AgentId;
-use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH, TEST_HEADER};
+use kiemke_shared::protocol::{SPEEDTEST_PATH, TEST_HEADER};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use self::limit::{ClientKey, Limiter, Limits, Refusal, Session};
+use crate::auth::AuthenticatedAgent;
 use crate::error::{AppError, Failure};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
@@ -111,31 +111,41 @@ pub fn layered(routes: Router<AppState>) -> Router<AppState> {
         .layer(layers)
 }
 
-/// Who is testing: the agent id it names, else its address; and which of
-/// its tests this request belongs to, when it says.
+/// Who is testing: an agent that presents its credential (the same
+/// `Authorization` as its reports) is counted by its agent id; anyone else
+/// (a LibreSpeed page, a script) by its IP address. Nothing else the client
+/// sends can change the key: a header naming an agent is ignored, so a
+/// client cannot escape its limit by naming a new agent on each test. A
+/// credential that does not check out is refused like on ingest (401).
 pub struct TestClient {
     pub key: ClientKey,
     pub ip: Option<IpAddr>,
+    /// Which of its tests this request belongs to, when it says.
     pub test: Option<uuid::Uuid>,
 }
 
 impl FromRequestParts<AppState> for TestClient {
-    type Rejection = Infallible;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_canonical());
-        let agent = parts
-            .headers
-            .get(AGENT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<AgentId>().ok());
-        let key = match (agent, ip) {
-            (Some(agent), _) => ClientKey::Agent(agent),
-            (None, Some(ip)) => ClientKey::Ip(ip),
-            (None, None) => ClientKey::Unknown,
+        let key = if parts.headers.contains_key(header::AUTHORIZATION) {
+            match AuthenticatedAgent::from_request_parts(parts, state).await {
+                Ok(agent) => ClientKey::Agent(agent.agent_id),
+                Err(refusal) => {
+                    let mut response = refusal.into_response();
+                    test_headers(response.headers_mut());
+                    return Err(response);
+                }
+            }
+        } else {
+            match ip {
+                Some(ip) => ClientKey::Ip(ip),
+                None => ClientKey::Unknown,
+            }
         };
         let test = parts
             .headers

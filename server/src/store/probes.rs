@@ -231,6 +231,41 @@ impl Store {
         self.samples_since(site, SPEED, since)
     }
 
+    /// The throughput tests since `since` of every site of `commune` with
+    /// any (registered in the sites tree or not), oldest first per site.
+    pub fn commune_speed_samples(
+        &self,
+        commune: &kiemke_shared::CommuneCode,
+        since: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<SiteRef, Vec<SpeedSample>>, StoreError> {
+        let mut found = std::collections::BTreeMap::new();
+        let prefix = format!("{commune}/");
+        for entry in self.line_samples.scan_prefix(prefix.as_bytes()) {
+            let (key, value) = entry?;
+            let Some(end) = key.iter().position(|&b| b == 0) else {
+                continue;
+            };
+            if key.get(end + 1) != Some(&SPEED) {
+                continue;
+            }
+            let Some(code) = (key.get(prefix.len()..end))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| kiemke_shared::SiteCode::parse(s).ok())
+            else {
+                continue;
+            };
+            let site = SiteRef {
+                commune: commune.clone(),
+                site: code,
+            };
+            let sample: SpeedSample = record::decode("line_samples", &value)?;
+            if sample.at >= since {
+                found.entry(site).or_insert_with(Vec::new).push(sample);
+            }
+        }
+        Ok(found)
+    }
+
     /// When the site's latest throughput test ran, if it ever did.
     pub fn last_speed_test_at(&self, site: &SiteRef) -> Result<Option<DateTime<Utc>>, StoreError> {
         let prefix = site_prefix(site, SPEED);

@@ -1,33 +1,25 @@
 //! What the province survey reads from the store, gathered in one pass per
 //! call: registries, devices with their flags, peripherals, and the speed
-//! tests measured at each site (kept inside the stored reports). Also moving
-//! a device to another site, and the sites registry's edits.
+//! tests measured at each site (the line time series of `store::probes`).
+//! Also moving a device to another site, and the sites registry's edits.
 //!
 //! Reads the trees of other modules (`devices`, `flags`, `peripherals`,
-//! `device_reports`, `reports`, `agents`) without writing them except in
+//! `line_samples`, `agents`) without writing them except in
 //! [`Store::move_device`]; the aggregation itself is pure
 //! (`crate::survey::aggregate`).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use kiemke_shared::probes::SpeedResult;
-use kiemke_shared::{CommuneCode, DeviceId, SiteCode, SiteRef};
+use kiemke_shared::{CommuneCode, DeviceId, SiteRef};
 
 use super::communes::CommuneRecord;
 use super::peripherals::PeripheralRecord;
+use super::probes::SpeedSample;
 use super::record::{self, DeviceRecord};
 use super::sites::SiteRecord;
 use super::{Store, StoreError};
 use crate::policy::DeviceFlags;
-
-/// One speed test with the site it was measured at (the reporting agent's
-/// site when the report arrived).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SiteSpeed {
-    pub commune: CommuneCode,
-    pub site: Option<SiteCode>,
-    pub device: DeviceId,
-    pub result: SpeedResult,
-}
 
 /// Everything the survey aggregates, for one commune or the province.
 #[derive(Debug, Clone, Default)]
@@ -38,8 +30,10 @@ pub struct SurveyInputs {
     pub devices: Vec<(DeviceRecord, Option<DeviceFlags>)>,
     /// Printers, scanners, network gear seen by the PCs above.
     pub peripherals: Vec<PeripheralRecord>,
-    /// Speed tests started at or after the window's start.
-    pub speeds: Vec<SiteSpeed>,
+    /// Each registered site's throughput tests since the window's start,
+    /// from the line time series (`store::probes`), which
+    /// `crate::lines` judges.
+    pub speeds: BTreeMap<SiteRef, Vec<SpeedSample>>,
 }
 
 impl Store {
@@ -64,12 +58,9 @@ impl Store {
         let peripherals = (self.list_peripherals()?.into_iter())
             .filter(|p| p.seen_by.iter().any(|pc| ids.contains(pc)))
             .collect();
-        let mut speeds = Vec::new();
-        for (device, _) in &devices {
-            if device.last_seen < since {
-                continue;
-            }
-            speeds.extend(self.speed_tests_since(&device.id, since)?);
+        let mut speeds = BTreeMap::new();
+        for site in &sites {
+            speeds.insert(site.site.clone(), self.speed_samples(&site.site, since)?);
         }
         Ok(SurveyInputs {
             communes,
@@ -78,44 +69,6 @@ impl Store {
             peripherals,
             speeds,
         })
-    }
-
-    /// The speed tests in a device's reports received since `since` (and
-    /// started since then), with the site each report was filed under.
-    pub fn speed_tests_since(
-        &self,
-        id: &DeviceId,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SiteSpeed>, StoreError> {
-        let micros = u64::try_from(since.timestamp_micros()).unwrap_or(0);
-        let mut start = id.as_bytes().to_vec();
-        start.extend_from_slice(&micros.to_be_bytes());
-        let mut end = id.as_bytes().to_vec();
-        end.extend_from_slice(&u64::MAX.to_be_bytes());
-        let mut found = Vec::new();
-        for entry in self.device_reports.range(start..end) {
-            let (key, _) = entry?;
-            let Some(report_id) = record::report_in_history_key(&key) else {
-                continue;
-            };
-            let Some(stored) = self.report(&report_id)? else {
-                continue;
-            };
-            let (Some(origin), Some(probes)) = (stored.origin, stored.report.probes) else {
-                continue;
-            };
-            found.extend(
-                (probes.speed_tests.into_iter())
-                    .filter(|t| t.started_at >= since)
-                    .map(|result| SiteSpeed {
-                        commune: origin.commune.clone(),
-                        site: origin.site.clone(),
-                        device: *id,
-                        result,
-                    }),
-            );
-        }
-        Ok(found)
     }
 
     /// Creates or replaces a site's record (the web form and the import).

@@ -191,7 +191,13 @@ fn one(
         .filter(|s| &s.site.commune == code)
         .cloned()
         .collect();
-    let site_lines = lines::site_lines(&sites, &inputs.speeds, &policy.file.line_targets, since);
+    let site_lines = lines::site_lines(
+        &sites,
+        &inputs.speeds,
+        &policy.file.line_targets,
+        since,
+        i64::from(settings.line_window_days),
+    );
     let mut rows = Vec::new();
     for (pc, flags) in split.devices.get(code).into_iter().flatten().copied() {
         let f = &pc.facts;

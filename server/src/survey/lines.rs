@@ -1,20 +1,18 @@
-//! Each site's line, judged for the survey: the best download measured at
-//! the site in the window against the site's target (DOMAIN.md: "a line is
-//! judged by the best measurement taken through it"), and the best download
-//! per day (Vietnam time) for the 30-day chart.
-//!
-//! [`site_lines`] is the only place the survey judges lines: a per-site
-//! line-status query kept by the store can replace its body.
+//! Each site's line as the survey shows it: a view over the judgment of
+//! [`crate::lines`] (the one owner of line status), with the window's best
+//! download and upload, the verdict, and the best download per day
+//! (Vietnam time) for the 30-day chart.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use kiemke_shared::SiteKind;
+use chrono::{DateTime, NaiveDate, Utc};
+use kiemke_shared::{SiteKind, SiteRef};
 use serde::{Deserialize, Serialize};
 
+use crate::lines::{self, Verdict};
 use crate::policy::file::LineTargets;
+use crate::store::probes::SpeedSample;
 use crate::store::sites::SiteRecord;
-use crate::store::survey::SiteSpeed;
 
 /// One site's line status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,8 +27,12 @@ pub struct SiteLine {
     pub best_upload_mbps: Option<f64>,
     /// Speed tests in the window.
     pub tests: u32,
-    /// Whether the best download reaches the target; `null` without
-    /// measurements.
+    /// The verdict of [`crate::lines::judge_window`] over the window:
+    /// `meets`, `below`, `pc-limited` (every test capped by its PC's own
+    /// link) or `no-data`.
+    pub verdict: Verdict,
+    /// `true` when the verdict is `meets`, `false` when `below`; `null`
+    /// without measurements or when only slow PCs measured the line.
     pub meets_target: Option<bool>,
     /// Best download per day, oldest first (days without a test omitted).
     pub daily: Vec<DailyBest>,
@@ -43,52 +45,36 @@ pub struct DailyBest {
     pub download_mbps: f64,
 }
 
-/// The day a test started on, in Vietnam (UTC+7).
-fn day_in_vietnam(at: DateTime<Utc>) -> NaiveDate {
-    (at + Duration::hours(7)).date_naive()
-}
-
-/// The line status of each of `sites`, from the speed tests measured at
-/// them since `since`.
+/// The line status of each of `sites`, judged by [`crate::lines`] from
+/// the throughput tests measured at them since `since` (`days` long).
 pub fn site_lines(
     sites: &[SiteRecord],
-    speeds: &[SiteSpeed],
+    speeds: &BTreeMap<SiteRef, Vec<SpeedSample>>,
     targets: &LineTargets,
     since: DateTime<Utc>,
+    days: i64,
 ) -> Vec<SiteLine> {
     sites
         .iter()
         .map(|site| {
-            let here = speeds.iter().filter(|s| {
-                s.commune == site.site.commune
-                    && s.site.as_ref() == Some(&site.site.site)
-                    && s.result.started_at >= since
-            });
-            let mut tests = 0;
-            let (mut down, mut up) = (None::<f64>, None::<f64>);
-            let mut daily: BTreeMap<NaiveDate, f64> = BTreeMap::new();
-            for s in here {
-                tests += 1;
-                let d = s.result.download_mbps.get();
-                let u = s.result.upload_mbps.get();
-                down = Some(down.map_or(d, |b| b.max(d)));
-                up = Some(up.map_or(u, |b| b.max(u)));
-                let day = daily
-                    .entry(day_in_vietnam(s.result.started_at))
-                    .or_insert(d);
-                *day = day.max(d);
-            }
+            let here = speeds.get(&site.site).map_or(&[][..], Vec::as_slice);
             let target_mbps = targets.for_site(Some(site.kind));
+            let window = lines::judge_window(here, target_mbps, since, days);
             SiteLine {
                 code: site.site.site.to_string(),
                 name: site.name.clone(),
                 kind: site.kind,
                 target_mbps,
-                best_download_mbps: down,
-                best_upload_mbps: up,
-                tests,
-                meets_target: down.map(|d| d >= f64::from(target_mbps)),
-                daily: (daily.into_iter())
+                best_download_mbps: window.best_download_mbps,
+                best_upload_mbps: window.best_upload_mbps,
+                tests: u32::try_from(window.tests).unwrap_or(u32::MAX),
+                verdict: window.verdict,
+                meets_target: match window.verdict {
+                    Verdict::Meets => Some(true),
+                    Verdict::Below => Some(false),
+                    Verdict::PcLimited | Verdict::NoData => None,
+                },
+                daily: (lines::daily_best(here, since).into_iter())
                     .map(|(date, download_mbps)| DailyBest {
                         date,
                         download_mbps,

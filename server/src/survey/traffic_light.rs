@@ -7,6 +7,7 @@ use kiemke_shared::Lang;
 use serde::{Deserialize, Serialize};
 
 use super::lines::SiteLine;
+use crate::lines::Verdict;
 use crate::policy::TrafficLight;
 
 /// The rating of a commune.
@@ -105,8 +106,8 @@ pub fn judge(settings: &TrafficLight, facts: &Facts<'_>) -> (Light, Vec<Unmet>) 
     if settings.site_lines {
         for site in facts.sites {
             let criterion = format!("site-line:{}", site.code);
-            match site.best_download_mbps {
-                None => unmet.push(Unmet {
+            match (site.verdict, site.best_download_mbps) {
+                (Verdict::NoData, _) | (_, None) => unmet.push(Unmet {
                     criterion,
                     vi: format!(
                         "Đường truyền tại {} chưa có số đo trong {} ngày qua (mục tiêu {} Mbps).",
@@ -117,7 +118,7 @@ pub fn judge(settings: &TrafficLight, facts: &Facts<'_>) -> (Light, Vec<Unmet>) 
                         site.name, settings.line_window_days, site.target_mbps
                     ),
                 }),
-                Some(best) if best < f64::from(site.target_mbps) => unmet.push(Unmet {
+                (Verdict::Below, Some(best)) => unmet.push(Unmet {
                     criterion,
                     vi: format!(
                         "Đường truyền tại {} chỉ đạt {best:.0} Mbps, dưới mục tiêu {} Mbps.",
@@ -128,7 +129,18 @@ pub fn judge(settings: &TrafficLight, facts: &Facts<'_>) -> (Light, Vec<Unmet>) 
                         site.name, site.target_mbps
                     ),
                 }),
-                Some(_) => {}
+                (Verdict::PcLimited, Some(_)) => unmet.push(Unmet {
+                    criterion,
+                    vi: format!(
+                        "Đường truyền tại {} chưa kết luận được: card mạng của các máy đo chậm hơn mục tiêu {} Mbps.",
+                        site.name, site.target_mbps
+                    ),
+                    en: format!(
+                        "The line at {} cannot be judged: the testing PCs' own links are slower than its {} Mbps target.",
+                        site.name, site.target_mbps
+                    ),
+                }),
+                (Verdict::Meets, Some(_)) => {}
             }
         }
     }
@@ -205,6 +217,11 @@ mod tests {
             best_download_mbps: best,
             best_upload_mbps: best,
             tests: u32::from(best.is_some()),
+            verdict: match best {
+                None => Verdict::NoData,
+                Some(b) if b >= f64::from(target) => Verdict::Meets,
+                Some(_) => Verdict::Below,
+            },
             meets_target: best.map(|b| b >= f64::from(target)),
             daily: Vec::new(),
         }

@@ -9,7 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use kiemke_shared::AgentId;
 use kiemke_shared::api::{ApiError, ErrorCode};
-use kiemke_shared::protocol::AGENT_HEADER;
+use kiemke_shared::protocol::TEST_HEADER;
 
 use crate::helpers::{TestApp, is_vietnamese};
 
@@ -209,10 +209,10 @@ async fn a_burst_of_tests_from_many_agents_is_refused_past_the_concurrency_cap()
     let mut statuses = Vec::new();
     for _ in 0..5 {
         let mut request = from_pc(Method::GET, "/api/v1/speedtest/empty", Body::empty());
-        request.headers_mut().insert(
-            AGENT_HEADER,
-            AgentId::generate().to_string().parse().expect("header"),
-        );
+        let credential = app.credential(AgentId::generate());
+        request
+            .headers_mut()
+            .insert(header::AUTHORIZATION, credential.parse().expect("header"));
         let (status, headers, body) = app.request(request).await;
         if status != StatusCode::OK {
             refusal(status, &headers, &body);
@@ -233,4 +233,60 @@ async fn a_client_without_tests_left_is_refused_in_english_when_asked() {
     let (status, headers, body) = app.request(request).await;
     let error = refusal(status, &headers, &body);
     assert!(error.message.contains("last hour"), "{}", error.message);
+}
+
+/// A request from the office PC naming a fresh test, with extra headers.
+fn new_test(headers: &[(&str, String)]) -> Request<Body> {
+    let mut request = from_pc(Method::GET, "/api/v1/speedtest/empty", Body::empty());
+    let fresh = uuid::Uuid::new_v4().to_string();
+    for (name, value) in [(TEST_HEADER, fresh)].iter().chain(headers) {
+        request.headers_mut().insert(
+            header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+    }
+    request
+}
+
+#[tokio::test]
+async fn tests_are_counted_per_proven_agent_and_a_header_cannot_escape_the_limit() {
+    // One test per hour per client.
+    let app = TestApp::with_config(|c| c.speedtest_tests_per_hour = 1);
+    let (status, _, _) = app.request(new_test(&[])).await;
+    assert_eq!(status, StatusCode::OK, "the address's one test");
+
+    // The same address naming another agent (the header older agents
+    // sent) is still the same client: refused.
+    for named in ["x-kiemke-agent", "x-agent-id"] {
+        let header = [(named, AgentId::generate().to_string())];
+        let (status, headers, body) = app.request(new_test(&header)).await;
+        let error = refusal(status, &headers, &body);
+        assert!(is_vietnamese(&error.message), "{}", error.message);
+    }
+
+    // An agent that proves who it is has its own quota, even behind the
+    // same address, and cannot get a second test by naming another test.
+    let proven = [(
+        header::AUTHORIZATION.as_str(),
+        app.credential(AgentId::generate()),
+    )];
+    let (status, _, body) = app.request(new_test(&proven)).await;
+    assert_eq!(status, StatusCode::OK, "{body:?}");
+    let (status, headers, body) = app.request(new_test(&proven)).await;
+    refusal(status, &headers, &body);
+
+    // A credential that does not check out is refused like on ingest.
+    let forged = [(
+        header::AUTHORIZATION.as_str(),
+        kiemke_shared::auth::AgentCredential {
+            agent_id: AgentId::generate(),
+            secret: kiemke_shared::auth::Secret::from_bytes(&[7; 32]),
+        }
+        .authorization(),
+    )];
+    let (status, headers, body) = app.request(new_test(&forged)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body:?}");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let error: ApiError = serde_json::from_slice(&body).expect("ApiError body");
+    assert!(is_vietnamese(&error.message), "{}", error.message);
 }

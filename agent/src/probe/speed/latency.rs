@@ -31,8 +31,15 @@ pub enum Prober {
 }
 
 impl Prober {
-    /// ICMP if a probe gets an answer, else HTTP to `http_url`.
-    pub async fn open(ip: IpAddr, http_url: Url) -> Option<Prober> {
+    /// ICMP if a probe gets an answer, else HTTP to `http_url` (the
+    /// server's certificate checked as `trust` says, with the agent's
+    /// credential for its own server).
+    pub async fn open(
+        ip: IpAddr,
+        http_url: Url,
+        trust: &crate::tls::ServerTrust,
+        credential: Option<&kiemke_shared::auth::AgentCredential>,
+    ) -> Option<Prober> {
         if let Ok((client, _)) = ping::open(ip) {
             let mut icmp = Prober::Icmp {
                 client,
@@ -46,7 +53,7 @@ impl Prober {
                 }
             }
         }
-        let http = HttpRtt::new(http_url, PROBE_TIMEOUT).ok()?;
+        let http = HttpRtt::with_trust(http_url, PROBE_TIMEOUT, trust, credential).ok()?;
         http.warm_up().await;
         Some(Prober::Http(http))
     }

@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use kiemke_shared::AgentId;
+use kiemke_shared::auth::AgentCredential;
 use kiemke_shared::probes::SpeedApi;
-use kiemke_shared::protocol::{AGENT_HEADER, SPEEDTEST_PATH, TEST_HEADER};
+use kiemke_shared::protocol::{SPEEDTEST_PATH, TEST_HEADER};
 use reqwest::{StatusCode, Url, header};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
@@ -90,9 +90,19 @@ impl Endpoints {
 }
 
 /// A client for one stream: HTTP/1.1 only, its own connection pool (so its
-/// own connection), no compression.
-pub fn stream_client() -> Result<reqwest::Client, ProbeError> {
-    reqwest::Client::builder()
+/// own connection), no compression; the server's certificate checked as
+/// `trust` says.
+pub fn stream_client(trust: &crate::tls::ServerTrust) -> Result<reqwest::Client, ProbeError> {
+    let tls = crate::tls::client_config(trust).map_err(|e| ProbeError::Network(e.to_string()))?;
+    let builder = match tls {
+        Some(mut config) => {
+            // HTTP/1.1 only: one connection per stream.
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            reqwest::Client::builder().use_preconfigured_tls(config)
+        }
+        None => reqwest::Client::builder(),
+    };
+    builder
         .user_agent(concat!("kiemke-agent/", env!("CARGO_PKG_VERSION")))
         .http1_only()
         .no_gzip()
@@ -103,21 +113,21 @@ pub fn stream_client() -> Result<reqwest::Client, ProbeError> {
         .map_err(|e| ProbeError::Network(e.to_string()))
 }
 
-/// Who is testing, for the server's limits: the agent id (if installed)
-/// and this test's id.
-#[derive(Debug, Clone, Copy)]
+/// Who is testing, for the server's limits: the agent's credential (only
+/// for the server it enrolled with) and this test's id.
+#[derive(Debug, Clone)]
 pub struct Tester {
-    pub agent: Option<AgentId>,
+    pub credential: Option<AgentCredential>,
     pub test: uuid::Uuid,
 }
 
-fn common_headers(request: reqwest::RequestBuilder, tester: Tester) -> reqwest::RequestBuilder {
+fn common_headers(request: reqwest::RequestBuilder, tester: &Tester) -> reqwest::RequestBuilder {
     let request = request
         .header(header::ACCEPT_ENCODING, "identity")
         .header(header::CACHE_CONTROL, "no-store")
         .header(TEST_HEADER, tester.test.to_string());
-    match tester.agent {
-        Some(id) => request.header(AGENT_HEADER, id.to_string()),
+    match &tester.credential {
+        Some(credential) => request.header(header::AUTHORIZATION, credential.authorization()),
         None => request,
     }
 }
@@ -150,7 +160,7 @@ pub async fn download(
         url.query_pairs_mut()
             .append_pair("r", &rand::random::<u32>().to_string())
             .append_pair("ckSize", &CK_SIZE.to_string());
-        let request = common_headers(client.get(url), agent).send();
+        let request = common_headers(client.get(url), &agent).send();
         let mut response = match timeout_at(deadline, request).await {
             Err(_) => return,
             Ok(Err(e)) => return meter.note_error(e.to_string()),
@@ -211,7 +221,7 @@ pub async fn upload(
         let mut url = url.clone();
         url.query_pairs_mut()
             .append_pair("r", &rand::random::<u32>().to_string());
-        let request = common_headers(client.post(url), agent)
+        let request = common_headers(client.post(url), &agent)
             .header(header::CONTENT_TYPE, "application/octet-stream")
             .body(reqwest::Body::wrap(body))
             .send();
@@ -365,16 +375,16 @@ mod tests {
         let deadline = start + Duration::from_millis(500);
         let meter = Arc::new(Meter::new(start.into_std(), Duration::from_millis(500)));
         let tester = Tester {
-            agent: None,
+            credential: None,
             test: uuid::Uuid::new_v4(),
         };
         let mut streams = tokio::task::JoinSet::new();
         for _ in 0..3 {
-            let client = stream_client().expect("client");
+            let client = stream_client(&crate::tls::ServerTrust::System).expect("client");
             streams.spawn(download(
                 client,
                 url.clone(),
-                tester,
+                tester.clone(),
                 meter.clone(),
                 start,
                 deadline,

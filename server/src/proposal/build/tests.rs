@@ -72,6 +72,7 @@ fn commune() -> ProposalInput {
         best_upload_mbps: 12.0,
         tests: 3,
         measured_on: date(2026, 6, 20),
+        verdict: Some(crate::lines::Verdict::Below),
     });
     let hq = site(
         "tru-so",
@@ -196,6 +197,32 @@ fn replacements_shortfalls_and_lines_become_items() {
     );
     assert_eq!(p.by_commune.len(), 1);
     assert_eq!(p.by_commune[0].amount_vnd, p.total_vnd);
+}
+
+#[test]
+fn a_line_only_slow_pcs_measured_is_not_proposed_for_an_upgrade() {
+    let mut input = commune();
+    let center = (input.communes[0].sites.iter_mut())
+        .find(|s| s.line.is_some())
+        .expect("measured site");
+    let line = center.line.as_mut().expect("line");
+    line.verdict = Some(crate::lines::Verdict::PcLimited);
+    let p = build(&input, &[]);
+    assert!(
+        !p.items.iter().any(|i| i.purpose == Purpose::LineUpgrade),
+        "{:?}",
+        p.items
+    );
+    // A proposal frozen before verdicts were kept is judged by its best
+    // download, as it was then.
+    let mut legacy = commune();
+    for s in &mut legacy.communes[0].sites {
+        if let Some(l) = s.line.as_mut() {
+            l.verdict = None;
+        }
+    }
+    let p = build(&legacy, &[]);
+    assert!(p.items.iter().any(|i| i.purpose == Purpose::LineUpgrade));
 }
 
 #[test]

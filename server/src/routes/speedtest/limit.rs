@@ -1,8 +1,8 @@
 //! Limits on throughput tests, so a misconfigured fleet (or one agent in a
 //! loop) cannot flood the province's line.
 //!
-//! A *test* is a session per client (the agent id it names, else its IP
-//! address): the first `garbage`/`empty` request starts one, and every
+//! A *test* is a session per client (the agent id its credential proves,
+//! else its IP address: see `TestClient`): the first `garbage`/`empty` request starts one, and every
 //! request from that client until it ends belongs to it (LibreSpeed's ping,
 //! download and upload phases). A session ends `max_seconds` after it
 //! started. Our agent also names each test (a fresh id per test, header
@@ -31,7 +31,9 @@ const MAX_CLIENTS: usize = 100_000;
 /// Who a test is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientKey {
+    /// An agent that presented its credential.
     Agent(AgentId),
+    /// Anyone else, by address (an office behind one NAT shares it).
     Ip(IpAddr),
     /// No agent id and no address (only in tests without a socket).
     Unknown,

@@ -89,6 +89,7 @@ mod tests {
             best_download_mbps: Some(250.0),
             best_upload_mbps: Some(100.0),
             tests: 2,
+            verdict: crate::lines::Verdict::Meets,
             meets_target: Some(true),
             daily: vec![
                 DailyBest {

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::{Refusal, readable};
 use crate::auth::Viewer;
 use crate::error::{AppError, Failure, InLang};
+use crate::lines::Verdict;
 use crate::policy::{Category, Status};
 use crate::routes::home::format;
 use crate::routes::home::labels::Labels;
@@ -496,10 +497,14 @@ pub async fn commune(
                 Some(false) => "replace",
                 None => "watch",
             },
-            meets: match site.meets_target {
-                Some(true) => lang.pick("Đạt", "Meets"),
-                Some(false) => lang.pick("Chưa đạt", "Below target"),
-                None => lang.pick("Chưa đo", "Not measured"),
+            meets: match site.verdict {
+                Verdict::Meets => lang.pick("Đạt", "Meets"),
+                Verdict::Below => lang.pick("Chưa đạt", "Below target"),
+                Verdict::PcLimited => lang.pick(
+                    "Chưa kết luận (card mạng máy đo chậm)",
+                    "Inconclusive (slow PC links)",
+                ),
+                Verdict::NoData => lang.pick("Chưa đo", "Not measured"),
             },
             chart: super::chart::line_trend(
                 site,
