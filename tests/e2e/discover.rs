@@ -232,3 +232,142 @@ fn silent_and_slow_hosts_do_not_stall_the_sweep_past_its_budget_in_netns_needs_r
         "{json:#}"
     );
 }
+
+/// `curl` inside the agent's namespace (the server runs there, out of reach
+/// of this process's own HTTP client): the JSON answer.
+fn curl_json(lan: &Lan, args: &[&str]) -> Value {
+    let out = lan
+        .exec(std::path::Path::new("curl"))
+        .args(["-sS", "--fail-with-body", "-H"])
+        .arg(format!(
+            "Authorization: Bearer {}",
+            kiemke_tests::server::ADMIN_TOKEN
+        ))
+        .args(args)
+        .output()
+        .expect("run curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json answer")
+}
+
+/// The daemon's scheduled discovery (first run at once here) sweeps the
+/// office, and the report it triggers brings the printers to the server:
+/// the server, the daemon and the snmpsim devices share the namespaces.
+#[test]
+fn the_daemon_discovers_on_schedule_and_reports_the_printers_in_netns_needs_root() {
+    if !Lan::available() {
+        eprintln!("skipped: needs root, ip and snmpsimd (CI has them, and curl)");
+        return;
+    }
+    let net = 33;
+    let lan = Lan::start(
+        net,
+        &[
+            host(net, 11, "hp-laserjet-m402dn"),
+            host(net, 12, "canon-mf445dw"),
+            host(net, 15, "tplink-switch"),
+        ],
+    )
+    .expect("lan");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = kiemke_tests::server::ServerProcess::start_command(
+        lan.exec(crate::server_bin()),
+        &dir.path().join("server"),
+        "127.0.0.1:0",
+    )
+    .expect("server in the agent's namespace");
+    let url = server.url.trim_end_matches('/').to_owned();
+    let token = curl_json(
+        &lan,
+        &[
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            r#"{"commune":"24118","uses":1,"expires":"1d"}"#,
+            &format!("{url}/api/v1/admin/tokens"),
+        ],
+    );
+    let agent_data = dir.path().join("agent");
+    let enrolled = lan
+        .exec(crate::agent_bin())
+        .args(["--lang", "en", "--data"])
+        .arg(&agent_data)
+        .args(["enroll", "--server", &url, "--token"])
+        .arg(token["token"].as_str().expect("token"))
+        .output()
+        .expect("enroll");
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    std::fs::write(
+        agent_data.join("kiemke-agent.toml"),
+        format!(
+            "probes = false\nstartup-delay-max = \"0s\"\ninterval = \"1h\"\n\
+             lan-discovery-subnets = [\"10.77.{net}.0/28\"]\nlan-discovery-delay-max = \"0s\"\n\
+             lan-discovery-ping-rate = 200\nlan-discovery-budget = \"20s\"\n"
+        ),
+    )
+    .expect("config");
+
+    let mut daemon = lan
+        .exec(crate::agent_bin())
+        .args(["--lang", "en", "--data"])
+        .arg(&agent_data)
+        .args(["run", "--server", &url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("daemon");
+    // The daemon reports at start (nothing discovered yet), then again when
+    // the sweep finishes: wait for that report's devices, with a deadline.
+    let list_url = format!("{url}/api/v1/peripherals?commune=24118");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let list = loop {
+        let list = curl_json(&lan, &[&list_url]);
+        let ips: Vec<&str> = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|p| p["ip"].as_str())
+            .collect();
+        if ["10.77.33.11", "10.77.33.12"]
+            .iter()
+            .all(|ip| ips.contains(ip))
+        {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "no discovered devices: {list:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+
+    let by = |ip: &str| {
+        list.as_array()
+            .expect("array")
+            .iter()
+            .find(|p| p["ip"] == ip)
+            .unwrap_or_else(|| panic!("{ip} missing"))
+            .clone()
+    };
+    let hp = by("10.77.33.11");
+    assert_eq!(hp["kind"], "printer");
+    assert_eq!(hp["serial"], "PHBCK12345");
+    assert_eq!(hp["page_count"]["total"], 48213);
+    assert!(
+        hp["sources"]
+            .as_array()
+            .expect("sources")
+            .contains(&"snmp".into())
+    );
+    let canon = by("10.77.33.12");
+    assert_eq!(canon["kind"], "mfp");
+    assert_eq!(canon["model"], "Canon MF445dw");
+}
