@@ -371,3 +371,63 @@ fn the_daemon_discovers_on_schedule_and_reports_the_printers_in_netns_needs_root
     assert_eq!(canon["kind"], "mfp");
     assert_eq!(canon["model"], "Canon MF445dw");
 }
+
+/// DNS-SD: a printer that answers SNMP and announces eSCL (`_uscan._tcp`)
+/// is one printer+scanner; a printer that only announces `_ipp._tcp` is
+/// listed from its announcement. The responder runs in the hosts' namespace.
+#[test]
+fn dnssd_announcements_merge_with_snmp_by_ip_in_netns_needs_root() {
+    if !Lan::available() {
+        eprintln!("skipped: needs root, ip and snmpsimd (CI has them)");
+        return;
+    }
+    let net = 34;
+    let mut lan = Lan::start(net, &[host(net, 11, "hp-laserjet-m402dn")]).expect("lan");
+    let responder = lan
+        .spawn_in_hosts(
+            std::path::Path::new(env!("CARGO_BIN_EXE_kiemke-mdns-responder")),
+            &[
+                format!("_ipp._tcp.local.,HP M402dn,10.77.{net}.11,HP LaserJet Pro M402dn"),
+                format!("_uscan._tcp.local.,HP M402dn scan,10.77.{net}.11,HP LaserJet Pro M402dn"),
+                format!("_ipp._tcp.local.,Epson L3250,10.77.{net}.20,EPSON L3250 Series"),
+            ],
+        )
+        .expect("responder");
+    let stdout = lan.child_stdout(responder).expect("stdout");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("responder output");
+    assert_eq!(line.trim(), "ready");
+
+    let out = lan
+        .exec(crate::agent_bin())
+        .args([
+            "discover",
+            "--json",
+            "--ping-rate",
+            "500",
+            "--budget",
+            "20s",
+        ])
+        .args(["--mdns-window", "4s", "--subnet"])
+        .arg(format!("10.77.{net}.0/27"))
+        .output()
+        .expect("run discover");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let hp = by_ip(&json, &format!("10.77.{net}.11")).expect("hp");
+    assert_eq!(hp["kind"], "mfp", "{json:#}");
+    assert_eq!(hp["source"], "snmp");
+    assert_eq!(hp["serial"], "PHBCK12345");
+    let epson = by_ip(&json, &format!("10.77.{net}.20")).expect("epson");
+    assert_eq!(epson["kind"], "printer");
+    assert_eq!(epson["source"], "mdns");
+    assert_eq!(epson["model"], "EPSON L3250 Series");
+    assert_eq!(epson["name"], "Epson L3250");
+    assert_eq!(json["devices"].as_array().expect("devices").len(), 2);
+    assert_eq!(json["mdns_announcements"], 3);
+}

@@ -176,6 +176,27 @@ impl Lan {
         Ok(())
     }
 
+    /// Starts `program args` inside the hosts' namespace (stdin and stdout
+    /// piped), stopped with the LAN.
+    pub fn spawn_in_hosts(&mut self, program: &Path, args: &[String]) -> anyhow::Result<usize> {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.hosts_ns])
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        self.children.push(child);
+        Ok(self.children.len() - 1)
+    }
+
+    /// The stdout of a process started by [`Lan::spawn_in_hosts`].
+    pub fn child_stdout(&mut self, index: usize) -> Option<std::process::ChildStdout> {
+        self.children.get_mut(index)?.stdout.take()
+    }
+
     /// A command run inside the agent's namespace.
     pub fn exec(&self, program: &Path) -> Command {
         let mut command = Command::new("ip");

@@ -219,6 +219,7 @@ mod tests {
                             hosts_alive: 1,
                             hosts_unfinished: 0,
                             ping_used: true,
+                            mdns_announcements: 0,
                             elapsed_ms: 5,
                         }
                     }

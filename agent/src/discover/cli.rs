@@ -33,6 +33,9 @@ pub struct DiscoverArgs {
     /// Số gói ping tối đa mỗi giây (mặc định 50).
     #[arg(long, value_name = "N")]
     pub ping_rate: Option<u32>,
+    /// Thời gian nghe thông báo mDNS/DNS-SD, ví dụ 5s (mặc định 5s; 0s: không dùng).
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub mdns_window: Option<Duration>,
 }
 
 impl DiscoverArgs {
@@ -66,6 +69,9 @@ impl DiscoverArgs {
         options.budget = self.budget.unwrap_or(defaults::BUDGET);
         if let Some(t) = self.snmp_timeout {
             options.snmp.timeout = t;
+        }
+        if let Some(w) = self.mdns_window {
+            options.mdns_window = w;
         }
         if let Some(r) = self.ping_rate {
             options.sweep.rate_per_sec = r.max(1);
