@@ -81,6 +81,7 @@ impl DiscoverOptions {
                 timeout: defaults::SNMP_TIMEOUT,
                 retries: defaults::SNMP_RETRIES,
                 max_walk: defaults::MAX_WALK,
+                v3: None,
             },
             sweep: SweepOptions {
                 concurrency: defaults::PING_CONCURRENCY,

@@ -15,6 +15,7 @@ fn host(net: u8, last: u8, name: &str) -> SimHost {
         ip: Ipv4Addr::new(10, 77, net, last),
         snmprec: Some(fixture(name)),
         community: "public",
+        extra_args: Vec::new(),
     }
 }
 
@@ -37,6 +38,7 @@ fn office(net: u8) -> Vec<SimHost> {
             ip: Ipv4Addr::new(10, 77, net, 18),
             snmprec: None,
             community: "public",
+            extra_args: Vec::new(),
         },
     ]
 }
@@ -430,4 +432,79 @@ fn dnssd_announcements_merge_with_snmp_by_ip_in_netns_needs_root() {
     assert_eq!(epson["name"], "Epson L3250");
     assert_eq!(json["devices"].as_array().expect("devices").len(), 2);
     assert_eq!(json["mdns_announcements"], 3);
+}
+
+/// SNMPv3 (authPriv, SHA + AES): a printer that answers only v3 is read
+/// with the user and passphrases given in files and the environment, never
+/// on the command line; a wrong passphrase reads nothing.
+#[test]
+fn snmp_v3_reads_a_printer_that_answers_only_v3_in_netns_needs_root() {
+    if !Lan::available() {
+        eprintln!("skipped: needs root, ip and snmpsimd (CI has them)");
+        return;
+    }
+    let net = 35;
+    let lan = Lan::start(
+        net,
+        &[SimHost {
+            // Not our v2c community: only v3 (context "private") reads it.
+            community: "private",
+            extra_args: [
+                "--v3-user=kiemke",
+                "--v3-auth-key=xac-thuc-2026",
+                "--v3-auth-proto=SHA",
+                "--v3-priv-key=ma-hoa-2026",
+                "--v3-priv-proto=AES",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            ..host(net, 11, "hp-laserjet-m402dn")
+        }],
+    )
+    .expect("lan");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let auth_file = dir.path().join("auth");
+    std::fs::write(&auth_file, "xac-thuc-2026\n").expect("auth file");
+    let discover = |priv_pass: &str| {
+        let out = lan
+            .exec(crate::agent_bin())
+            .args([
+                "discover",
+                "--json",
+                "--ping-rate",
+                "500",
+                "--budget",
+                "20s",
+            ])
+            .args(["--mdns-window", "0s", "--snmp-timeout", "500ms"])
+            .args(["--snmp-v3-user", "kiemke", "--snmp-v3-context", "private"])
+            .args([
+                "--snmp-v3-auth-protocol",
+                "sha",
+                "--snmp-v3-priv-protocol",
+                "aes",
+            ])
+            .arg("--snmp-v3-auth-pass-file")
+            .arg(&auth_file)
+            .env("KIEMKE_SNMP_V3_PRIV_PASS", priv_pass)
+            .arg("--subnet")
+            .arg(format!("10.77.{net}.0/28"))
+            .output()
+            .expect("run discover");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).expect("json")
+    };
+    let json = discover("ma-hoa-2026");
+    let hp = by_ip(&json, &format!("10.77.{net}.11")).unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(hp["serial"], "PHBCK12345");
+    assert_eq!(hp["page_count"]["total"], 48213);
+    let wrong = discover("sai-mat-khau");
+    assert!(
+        by_ip(&wrong, &format!("10.77.{net}.11")).is_none(),
+        "{wrong:#}"
+    );
 }

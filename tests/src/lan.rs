@@ -24,6 +24,8 @@ pub struct SimHost {
     /// The community the recording answers to ("public" unless a test wants
     /// a host that stays silent to the agent's community).
     pub community: &'static str,
+    /// More `snmpsimd` flags, e.g. an SNMPv3 user (`--v3-user=...`).
+    pub extra_args: Vec<String>,
 }
 
 pub struct Lan {
@@ -145,6 +147,7 @@ impl Lan {
             .arg(format!("--cache-dir={}", cache.display()))
             .arg(format!("--agent-udpv4-endpoint={}:161", host.ip))
             .args(["--process-user=nobody", "--process-group=nogroup"])
+            .args(&host.extra_args)
             .arg(format!(
                 "--logging-method=file:{}",
                 dir.join("log").display()
