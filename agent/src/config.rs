@@ -104,6 +104,13 @@ pub struct ConfigFile {
     pub lan_discovery_delay_max: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     pub lan_discovery_interval: Option<Duration>,
+    /// SNMPv3 for the daemon's discovery; passphrases in files only.
+    pub lan_discovery_snmp_v3_user: Option<String>,
+    pub lan_discovery_snmp_v3_auth_protocol: Option<crate::discover::snmp::V3Auth>,
+    pub lan_discovery_snmp_v3_priv_protocol: Option<crate::discover::snmp::V3Priv>,
+    pub lan_discovery_snmp_v3_auth_pass_file: Option<PathBuf>,
+    pub lan_discovery_snmp_v3_priv_pass_file: Option<PathBuf>,
+    pub lan_discovery_snmp_v3_context: Option<String>,
 }
 
 /// What the command line says (all optional: unset means "ask the next layer").
@@ -380,6 +387,49 @@ fn discovery_plan(
         }
         options.budget = budget;
     }
+    if let Some(user) = file
+        .lan_discovery_snmp_v3_user
+        .clone()
+        .filter(|u| !u.is_empty())
+    {
+        let read = |path: &Option<PathBuf>, env: &str| {
+            // Only a file here: the daemon's environment is not the place.
+            match path {
+                Some(p) => crate::discover::cli::passphrase(Some(p), env, Lang::En),
+                None => Ok(None),
+            }
+            .map_err(|e| invalid("lan-discovery-snmp-v3-*-pass-file", e.to_string()))
+        };
+        let auth_pass = read(
+            &file.lan_discovery_snmp_v3_auth_pass_file,
+            crate::discover::cli::V3_AUTH_PASS_ENV,
+        )?;
+        let priv_pass = read(
+            &file.lan_discovery_snmp_v3_priv_pass_file,
+            crate::discover::cli::V3_PRIV_PASS_ENV,
+        )?;
+        if priv_pass.is_some() && auth_pass.is_none() {
+            return Err(invalid(
+                "lan-discovery-snmp-v3-priv-pass-file",
+                "needs lan-discovery-snmp-v3-auth-pass-file too".into(),
+            ));
+        }
+        options.snmp.v3 = Some(crate::discover::snmp::V3Credentials {
+            user,
+            auth: file
+                .lan_discovery_snmp_v3_auth_protocol
+                .unwrap_or(crate::discover::snmp::V3Auth::Sha),
+            auth_pass,
+            privacy: file
+                .lan_discovery_snmp_v3_priv_protocol
+                .unwrap_or(crate::discover::snmp::V3Priv::Aes),
+            priv_pass,
+            context: file
+                .lan_discovery_snmp_v3_context
+                .clone()
+                .unwrap_or_default(),
+        });
+    }
     let interval = file
         .lan_discovery_interval
         .unwrap_or(defaults::LAN_DISCOVERY_INTERVAL);
@@ -456,6 +506,25 @@ mod tests {
             .expect("on by default");
         assert_eq!(plan.interval, defaults::LAN_DISCOVERY_INTERVAL);
         assert!(plan.subnets.is_empty(), "the PC's own subnets");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pass = dir.path().join("auth");
+        std::fs::write(&pass, "xac-thuc-2026\n").expect("write");
+        let v3: ConfigFile = toml::from_str(&format!(
+            "lan-discovery-snmp-v3-user = \"kiemke\"\nlan-discovery-snmp-v3-auth-protocol = \"sha256\"\n\
+             lan-discovery-snmp-v3-auth-pass-file = {:?}\n",
+            pass.display().to_string()
+        ))
+        .expect("toml");
+        let v3 = discovery_plan(&v3)
+            .expect("v3")
+            .expect("on")
+            .options
+            .snmp
+            .v3
+            .expect("v3 user");
+        assert_eq!(v3.auth_pass.as_deref(), Some("xac-thuc-2026"));
+        assert_eq!(v3.auth, crate::discover::snmp::V3Auth::Sha256);
+        assert!(!format!("{v3:?}").contains("xac-thuc"), "never printed");
         let off: ConfigFile = toml::from_str("lan-discovery = false").expect("toml");
         assert!(discovery_plan(&off).expect("off").is_none());
         let cases = [
@@ -471,6 +540,10 @@ mod tests {
             ("lan-discovery-budget = \"1h\"", "lan-discovery-budget"),
             ("lan-discovery-interval = \"5m\"", "lan-discovery-interval"),
             ("lan-discovery-community = \"\"", "lan-discovery-community"),
+            (
+                "lan-discovery-snmp-v3-user = \"u\"\nlan-discovery-snmp-v3-auth-pass-file = \"/nonexistent/kiemke\"",
+                "lan-discovery-snmp-v3-*-pass-file",
+            ),
         ];
         for (text, key) in cases {
             let file: ConfigFile = toml::from_str(text).expect(text);

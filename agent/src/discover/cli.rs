@@ -66,7 +66,7 @@ pub const V3_PRIV_PASS_ENV: &str = "KIEMKE_SNMP_V3_PRIV_PASS";
 const MIN_V3_PASS: usize = 8;
 
 /// A passphrase: the file's first line, else the environment variable.
-fn passphrase(
+pub(crate) fn passphrase(
     file: Option<&std::path::Path>,
     env: &str,
     lang: Lang,
