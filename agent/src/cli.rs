@@ -493,6 +493,7 @@ pub async fn run_daemon(
         startup_delay_max: config.startup_delay_max,
         retry_initial: config.retry_initial,
         retry_max: config.retry_max,
+        discovery: config.discovery.clone(),
     };
     tracing::info!(%agent_id, %server, interval = ?config.interval, "tác tử Kiểm kê bắt đầu chạy / agent started");
     let probes = config.probes.enabled.then(|| {

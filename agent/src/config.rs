@@ -43,6 +43,17 @@ pub mod defaults {
     pub const MAX_SPEED_TESTS_PER_DAY: u32 = 24;
     /// Office hours (local time): no scheduled throughput test then.
     pub const OFFICE_HOURS: &str = "07:30-17:00";
+    /// LAN discovery (see `daemon::discovery`): on, first run within an
+    /// hour of start, then daily.
+    pub const LAN_DISCOVERY: bool = true;
+    pub const LAN_DISCOVERY_DELAY_MAX: Duration = Duration::from_secs(3600);
+    pub const LAN_DISCOVERY_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+    /// A sweep more often than this would be a load on the office LAN.
+    pub const MIN_LAN_DISCOVERY_INTERVAL: Duration = Duration::from_secs(3600);
+    /// Pings per second at most, whatever the file says.
+    pub const MAX_LAN_DISCOVERY_PING_RATE: u32 = 200;
+    pub const MAX_LAN_DISCOVERY_BUDGET: Duration = Duration::from_secs(600);
+    pub const MAX_LAN_DISCOVERY_SUBNETS: usize = 8;
 }
 
 /// The configuration file, as written by a person (kebab-case keys).
@@ -81,6 +92,25 @@ pub struct ConfigFile {
     pub speed_test_streams_down: Option<u32>,
     pub speed_test_streams_up: Option<u32>,
     pub line_target_mbps: Option<f64>,
+    /// LAN discovery of printers and scanners on or off.
+    pub lan_discovery: Option<bool>,
+    pub lan_discovery_subnets: Option<Vec<String>>,
+    pub lan_discovery_allow_large_subnet: Option<bool>,
+    pub lan_discovery_community: Option<String>,
+    pub lan_discovery_ping_rate: Option<u32>,
+    #[serde(default, with = "humantime_serde")]
+    pub lan_discovery_budget: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub lan_discovery_delay_max: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub lan_discovery_interval: Option<Duration>,
+    /// SNMPv3 for the daemon's discovery; passphrases in files only.
+    pub lan_discovery_snmp_v3_user: Option<String>,
+    pub lan_discovery_snmp_v3_auth_protocol: Option<crate::discover::snmp::V3Auth>,
+    pub lan_discovery_snmp_v3_priv_protocol: Option<crate::discover::snmp::V3Priv>,
+    pub lan_discovery_snmp_v3_auth_pass_file: Option<PathBuf>,
+    pub lan_discovery_snmp_v3_priv_pass_file: Option<PathBuf>,
+    pub lan_discovery_snmp_v3_context: Option<String>,
 }
 
 /// What the command line says (all optional: unset means "ask the next layer").
@@ -112,6 +142,8 @@ pub struct AgentConfig {
     /// (`--insecure-http`); HTTPS is the rule.
     pub insecure_http: bool,
     pub probes: ProbeSettings,
+    /// `None`: LAN discovery is off.
+    pub discovery: Option<crate::daemon::discovery::DiscoveryPlan>,
 }
 
 /// The daemon's line probes, merged and checked.
@@ -175,6 +207,7 @@ pub fn load(cli: &Overrides) -> Result<AgentConfig, ConfigError> {
         }
     };
     let probes = probe_settings(&file)?;
+    let discovery = discovery_plan(&file)?;
     let server = match cli.server.clone().or(file.server) {
         Some(value) => Some(
             crate::deliver::parse_server_url(&value)
@@ -206,6 +239,7 @@ pub fn load(cli: &Overrides) -> Result<AgentConfig, ConfigError> {
         },
         insecure_http: cli.insecure_http,
         probes,
+        discovery,
     };
     for (name, value) in [
         ("interval", config.interval),
@@ -303,6 +337,116 @@ fn probe_settings(file: &ConfigFile) -> Result<ProbeSettings, ConfigError> {
     Ok(settings)
 }
 
+/// The daemon's LAN discovery from the file, checked; `None` when off.
+fn discovery_plan(
+    file: &ConfigFile,
+) -> Result<Option<crate::daemon::discovery::DiscoveryPlan>, ConfigError> {
+    use crate::discover::{DiscoverOptions, Subnet};
+    let invalid = |key, problem: String| ConfigError::Invalid { key, problem };
+    if !file.lan_discovery.unwrap_or(defaults::LAN_DISCOVERY) {
+        return Ok(None);
+    }
+    let allow_large = file.lan_discovery_allow_large_subnet.unwrap_or(false);
+    let given = file.lan_discovery_subnets.clone().unwrap_or_default();
+    if given.len() > defaults::MAX_LAN_DISCOVERY_SUBNETS {
+        return Err(invalid(
+            "lan-discovery-subnets",
+            format!("at most {}", defaults::MAX_LAN_DISCOVERY_SUBNETS),
+        ));
+    }
+    let subnets = given
+        .iter()
+        .map(|s| Subnet::parse(s, allow_large))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("lan-discovery-subnets", e.to_string()))?;
+    let mut options = DiscoverOptions::new(Vec::new());
+    if let Some(c) = &file.lan_discovery_community {
+        if c.is_empty() || c.len() > 64 {
+            return Err(invalid(
+                "lan-discovery-community",
+                "1 to 64 characters".into(),
+            ));
+        }
+        options.snmp.community.clone_from(c);
+    }
+    if let Some(rate) = file.lan_discovery_ping_rate {
+        if rate == 0 || rate > defaults::MAX_LAN_DISCOVERY_PING_RATE {
+            return Err(invalid(
+                "lan-discovery-ping-rate",
+                format!("1 to {} a second", defaults::MAX_LAN_DISCOVERY_PING_RATE),
+            ));
+        }
+        options.sweep.rate_per_sec = rate;
+    }
+    if let Some(budget) = file.lan_discovery_budget {
+        if budget.is_zero() || budget > defaults::MAX_LAN_DISCOVERY_BUDGET {
+            return Err(invalid(
+                "lan-discovery-budget",
+                "more than 0 and at most 10m".into(),
+            ));
+        }
+        options.budget = budget;
+    }
+    if let Some(user) = file
+        .lan_discovery_snmp_v3_user
+        .clone()
+        .filter(|u| !u.is_empty())
+    {
+        let read = |path: &Option<PathBuf>, env: &str| {
+            // Only a file here: the daemon's environment is not the place.
+            match path {
+                Some(p) => crate::discover::cli::passphrase(Some(p), env, Lang::En),
+                None => Ok(None),
+            }
+            .map_err(|e| invalid("lan-discovery-snmp-v3-*-pass-file", e.to_string()))
+        };
+        let auth_pass = read(
+            &file.lan_discovery_snmp_v3_auth_pass_file,
+            crate::discover::cli::V3_AUTH_PASS_ENV,
+        )?;
+        let priv_pass = read(
+            &file.lan_discovery_snmp_v3_priv_pass_file,
+            crate::discover::cli::V3_PRIV_PASS_ENV,
+        )?;
+        if priv_pass.is_some() && auth_pass.is_none() {
+            return Err(invalid(
+                "lan-discovery-snmp-v3-priv-pass-file",
+                "needs lan-discovery-snmp-v3-auth-pass-file too".into(),
+            ));
+        }
+        options.snmp.v3 = Some(crate::discover::snmp::V3Credentials {
+            user,
+            auth: file
+                .lan_discovery_snmp_v3_auth_protocol
+                .unwrap_or(crate::discover::snmp::V3Auth::Sha),
+            auth_pass,
+            privacy: file
+                .lan_discovery_snmp_v3_priv_protocol
+                .unwrap_or(crate::discover::snmp::V3Priv::Aes),
+            priv_pass,
+            context: file
+                .lan_discovery_snmp_v3_context
+                .clone()
+                .unwrap_or_default(),
+        });
+    }
+    let interval = file
+        .lan_discovery_interval
+        .unwrap_or(defaults::LAN_DISCOVERY_INTERVAL);
+    if interval < defaults::MIN_LAN_DISCOVERY_INTERVAL {
+        return Err(invalid("lan-discovery-interval", "at least 1h".into()));
+    }
+    Ok(Some(crate::daemon::discovery::DiscoveryPlan {
+        delay_max: file
+            .lan_discovery_delay_max
+            .unwrap_or(defaults::LAN_DISCOVERY_DELAY_MAX),
+        interval,
+        subnets,
+        allow_large_subnet: allow_large,
+        options,
+    }))
+}
+
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
@@ -349,6 +493,61 @@ mod tests {
         for (text, key) in cases {
             let file: ConfigFile = toml::from_str(text).expect(text);
             match probe_settings(&file) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn lan_discovery_is_on_by_default_and_bad_keys_are_named() {
+        let plan = discovery_plan(&ConfigFile::default())
+            .expect("defaults")
+            .expect("on by default");
+        assert_eq!(plan.interval, defaults::LAN_DISCOVERY_INTERVAL);
+        assert!(plan.subnets.is_empty(), "the PC's own subnets");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pass = dir.path().join("auth");
+        std::fs::write(&pass, "xac-thuc-2026\n").expect("write");
+        let v3: ConfigFile = toml::from_str(&format!(
+            "lan-discovery-snmp-v3-user = \"kiemke\"\nlan-discovery-snmp-v3-auth-protocol = \"sha256\"\n\
+             lan-discovery-snmp-v3-auth-pass-file = {:?}\n",
+            pass.display().to_string()
+        ))
+        .expect("toml");
+        let v3 = discovery_plan(&v3)
+            .expect("v3")
+            .expect("on")
+            .options
+            .snmp
+            .v3
+            .expect("v3 user");
+        assert_eq!(v3.auth_pass.as_deref(), Some("xac-thuc-2026"));
+        assert_eq!(v3.auth, crate::discover::snmp::V3Auth::Sha256);
+        assert!(!format!("{v3:?}").contains("xac-thuc"), "never printed");
+        let off: ConfigFile = toml::from_str("lan-discovery = false").expect("toml");
+        assert!(discovery_plan(&off).expect("off").is_none());
+        let cases = [
+            (
+                "lan-discovery-subnets = [\"10.0.0.0/20\"]",
+                "lan-discovery-subnets",
+            ),
+            (
+                "lan-discovery-subnets = [\"nonsense\"]",
+                "lan-discovery-subnets",
+            ),
+            ("lan-discovery-ping-rate = 1000", "lan-discovery-ping-rate"),
+            ("lan-discovery-budget = \"1h\"", "lan-discovery-budget"),
+            ("lan-discovery-interval = \"5m\"", "lan-discovery-interval"),
+            ("lan-discovery-community = \"\"", "lan-discovery-community"),
+            (
+                "lan-discovery-snmp-v3-user = \"u\"\nlan-discovery-snmp-v3-auth-pass-file = \"/nonexistent/kiemke\"",
+                "lan-discovery-snmp-v3-*-pass-file",
+            ),
+        ];
+        for (text, key) in cases {
+            let file: ConfigFile = toml::from_str(text).expect(text);
+            match discovery_plan(&file) {
                 Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
                 other => panic!("{text}: {other:?}"),
             }

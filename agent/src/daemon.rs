@@ -8,8 +8,13 @@
 //! their own: it queues probe reports and asks for a delivery; the daemon
 //! tells it when an acknowledgement asks for a throughput test.
 //!
+//! With a [`discovery::DiscoveryScheduler`], LAN discovery runs beside it
+//! too: a finished sweep asks for an inventory at once, and that report
+//! carries the devices found.
+//!
 //! All waiting goes through `tokio::time`, so tests can pause time.
 
+pub mod discovery;
 pub mod probes;
 
 use std::future::Future;
@@ -33,6 +38,8 @@ pub struct Schedule {
     pub startup_delay_max: Duration,
     pub retry_initial: Duration,
     pub retry_max: Duration,
+    /// LAN discovery beside the inventories; `None`: off.
+    pub discovery: Option<discovery::DiscoveryPlan>,
 }
 
 /// Takes an inventory and queues it as a new report. Collection runs on the
@@ -42,6 +49,17 @@ pub async fn take_inventory(
     agent_id: AgentId,
     collect: fn() -> Inventory,
 ) -> Result<(ReportId, PushOutcome), SpoolError> {
+    take_inventory_with(spool, agent_id, collect, None).await
+}
+
+/// [`take_inventory`], with the devices of the LAN discovery that finished
+/// since the last report (if any) in its peripherals section.
+pub async fn take_inventory_with(
+    spool: &Spool,
+    agent_id: AgentId,
+    collect: fn() -> Inventory,
+    discovered: Option<&discovery::Found>,
+) -> Result<(ReportId, PushOutcome), SpoolError> {
     let inventory = tokio::task::spawn_blocking(collect)
         .await
         .unwrap_or_else(|e| {
@@ -50,6 +68,9 @@ pub async fn take_inventory(
         });
     let mut report = crate::report::build(agent_id, inventory);
     report.peripherals = crate::peripherals::for_report().await;
+    if let Some(found) = discovered {
+        found.merge_into(&mut report.peripherals);
+    }
     let outcome = spool.push(&report).await?;
     // On disk from here on: the crash tests take this line as the proof that
     // a report was queued.
@@ -77,6 +98,18 @@ pub async fn run<P: probes::LineProber, O: probes::Outbox>(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SpoolError> {
     tokio::pin!(shutdown);
+    let discovery = schedule
+        .discovery
+        .clone()
+        .map(discovery::DiscoveryScheduler::new);
+    let discovered = discovery.as_ref().map(|d| d.found.clone());
+    let discovery_finished = discovery.as_ref().map(|d| d.finished.clone());
+    let (stop_discovery, discovery_stopped) = tokio::sync::oneshot::channel::<()>();
+    let discovery_task = discovery.map(|d| {
+        tokio::spawn(d.run(async move {
+            let _ = discovery_stopped.await;
+        }))
+    });
     let deliver_now = probes.as_ref().map(|p| p.deliver.clone());
     let on_demand = probes.as_ref().map(|p| p.on_demand.clone());
     let (stop_probes, probes_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -100,10 +133,15 @@ pub async fn run<P: probes::LineProber, O: probes::Outbox>(
             _ = notified(deliver_now.as_ref()) => {
                 next_delivery = next_delivery.min(Instant::now().max(backoff_until));
             }
+            // A LAN discovery finished: its devices go in a report now.
+            _ = notified(discovery_finished.as_ref()) => {
+                next_inventory = Instant::now();
+            }
         }
         let now = Instant::now();
         if now >= next_inventory {
-            let (id, outcome) = take_inventory(&spool, agent_id, collect).await?;
+            let (id, outcome) =
+                take_inventory_with(&spool, agent_id, collect, discovered.as_ref()).await?;
             tracing::info!(report_id = %id, dropped = outcome.dropped.len(), "đã kiểm kê máy / inventory taken");
             next_inventory = now + jittered(schedule.interval, schedule.jitter);
             if !first {
@@ -130,6 +168,10 @@ pub async fn run<P: probes::LineProber, O: probes::Outbox>(
                 next_delivery = next_inventory;
             }
         }
+    }
+    let _ = stop_discovery.send(());
+    if let Some(task) = discovery_task {
+        let _ = task.await;
     }
     // Let the probes queue what they hold before stopping.
     let _ = stop_probes.send(());

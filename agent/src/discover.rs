@@ -9,10 +9,11 @@
 //! a time budget after which unfinished hosts are given up (and counted), so
 //! a silent or slow host never stalls a report.
 //!
-//! mDNS/DNS-SD is not done yet: printers that answer neither ping nor SNMP
-//! are not found.
+//! Beside the sweep, mDNS/DNS-SD is browsed for a short window
+//! ([`dnssd`]); its devices are merged into the SNMP results by IP.
 
 pub mod cli;
+pub mod dnssd;
 pub mod printer_mib;
 pub mod render;
 pub mod snmp;
@@ -50,6 +51,9 @@ pub mod defaults {
     pub const PING_RATE_PER_SEC: u32 = 50;
     pub const PING_ATTEMPTS: u32 = 2;
     pub const BUDGET: Duration = Duration::from_secs(120);
+    /// How long DNS-SD announcements are listened for (devices answer a
+    /// query within a second or two).
+    pub const MDNS_WINDOW: Duration = Duration::from_secs(5);
 }
 
 /// Everything a discovery run needs.
@@ -62,6 +66,8 @@ pub struct DiscoverOptions {
     pub snmp_concurrency: usize,
     /// The whole run (sweep and SNMP) ends by then.
     pub budget: Duration,
+    /// DNS-SD is browsed this long (within the budget); zero: not at all.
+    pub mdns_window: Duration,
 }
 
 impl DiscoverOptions {
@@ -75,6 +81,7 @@ impl DiscoverOptions {
                 timeout: defaults::SNMP_TIMEOUT,
                 retries: defaults::SNMP_RETRIES,
                 max_walk: defaults::MAX_WALK,
+                v3: None,
             },
             sweep: SweepOptions {
                 concurrency: defaults::PING_CONCURRENCY,
@@ -84,6 +91,7 @@ impl DiscoverOptions {
             },
             snmp_concurrency: defaults::SNMP_CONCURRENCY,
             budget: defaults::BUDGET,
+            mdns_window: defaults::MDNS_WINDOW,
         }
     }
 }
@@ -102,6 +110,9 @@ pub struct Discovery {
     pub hosts_unfinished: usize,
     /// `false` when no ICMP socket could be opened.
     pub ping_used: bool,
+    /// DNS-SD service instances heard (in the swept subnets).
+    #[serde(default)]
+    pub mdns_announcements: usize,
     pub elapsed_ms: u64,
 }
 
@@ -134,6 +145,12 @@ pub async fn discover(options: &DiscoverOptions) -> Discovery {
     let start = Instant::now();
     let deadline = start + options.budget;
     let hosts: Vec<Ipv4Addr> = options.subnets.iter().flat_map(Subnet::hosts).collect();
+    let mdns = (!options.mdns_window.is_zero()).then(|| {
+        tokio::spawn(dnssd::browse(
+            options.mdns_window.min(options.budget),
+            options.subnets.clone(),
+        ))
+    });
     let (alive, ping_used) = match tokio::time::timeout_at(
         deadline,
         sweep::sweep(&hosts, &options.sweep),
@@ -184,6 +201,12 @@ pub async fn discover(options: &DiscoverOptions) -> Discovery {
             }
         }
     }
+    // The browse ends by its own window, within the budget.
+    let announcements = match mdns {
+        Some(task) => task.await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    dnssd::merge(&mut devices, dnssd::devices(&announcements));
     devices
         .sort_by_key(|d: &Peripheral| d.ip.as_deref().and_then(|ip| ip.parse::<Ipv4Addr>().ok()));
     Discovery {
@@ -193,6 +216,7 @@ pub async fn discover(options: &DiscoverOptions) -> Discovery {
         hosts_alive: alive.len(),
         hosts_unfinished: unfinished,
         ping_used,
+        mdns_announcements: announcements.len(),
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
 }

@@ -28,7 +28,7 @@ async fn the_daemon_spools_through_an_outage_then_reports_on_its_interval() -> a
     server.kill9()?;
     std::fs::write(
         agent_data.join("kiemke-agent.toml"),
-        "interval = \"1s\"\nstartup-delay-max = \"0s\"\nretry-initial = \"200ms\"\nretry-max = \"400ms\"\n",
+        "lan-discovery = false\ninterval = \"1s\"\nstartup-delay-max = \"0s\"\nretry-initial = \"200ms\"\nretry-max = \"400ms\"\n",
     )?;
 
     // Act: the daemon starts while the server is down...

@@ -131,7 +131,8 @@ async fn windows_service_under_wine_installs_reports_and_uninstalls() {
     std::fs::create_dir_all(&data).expect("mkdir");
     std::fs::write(
         data.join("kiemke-agent.toml"),
-        "startup-delay-max = \"1s\"\n",
+        // (No LAN sweep from the test machine.)
+        "startup-delay-max = \"1s\"\nlan-discovery = false\n",
     )
     .expect("config");
 

@@ -24,6 +24,8 @@ pub struct SimHost {
     /// The community the recording answers to ("public" unless a test wants
     /// a host that stays silent to the agent's community).
     pub community: &'static str,
+    /// More `snmpsimd` flags, e.g. an SNMPv3 user (`--v3-user=...`).
+    pub extra_args: Vec<String>,
 }
 
 pub struct Lan {
@@ -145,6 +147,7 @@ impl Lan {
             .arg(format!("--cache-dir={}", cache.display()))
             .arg(format!("--agent-udpv4-endpoint={}:161", host.ip))
             .args(["--process-user=nobody", "--process-group=nogroup"])
+            .args(&host.extra_args)
             .arg(format!(
                 "--logging-method=file:{}",
                 dir.join("log").display()
@@ -174,6 +177,27 @@ impl Lan {
             }
         }
         Ok(())
+    }
+
+    /// Starts `program args` inside the hosts' namespace (stdin and stdout
+    /// piped), stopped with the LAN.
+    pub fn spawn_in_hosts(&mut self, program: &Path, args: &[String]) -> anyhow::Result<usize> {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.hosts_ns])
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        self.children.push(child);
+        Ok(self.children.len() - 1)
+    }
+
+    /// The stdout of a process started by [`Lan::spawn_in_hosts`].
+    pub fn child_stdout(&mut self, index: usize) -> Option<std::process::ChildStdout> {
+        self.children.get_mut(index)?.stdout.take()
     }
 
     /// A command run inside the agent's namespace.

@@ -1,5 +1,6 @@
-//! A small SNMP v2c/v1 client over the `snmp2` crate: GET and walks with a
-//! per-request timeout and retries, values copied out into owned
+//! A small SNMP client over the `snmp2` crate (v2c, v1, and v3 when a user
+//! is configured: [`V3Credentials`]): GET and walks with a per-request
+//! timeout and retries, values copied out into owned
 //! [`SnmpValue`]s so the interpretation ([`super::printer_mib`]) is pure and
 //! testable without a network.
 //!
@@ -72,8 +73,94 @@ impl SnmpValue {
 /// Which SNMP version a host answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnmpVersion {
+    V3,
     V2c,
     V1,
+}
+
+/// SNMPv3 authentication protocols (`--snmp-v3-auth-protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum V3Auth {
+    Md5,
+    Sha,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// SNMPv3 privacy (encryption) protocols (`--snmp-v3-priv-protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum V3Priv {
+    Des,
+    Aes,
+    Aes192,
+    Aes256,
+}
+
+/// An SNMPv3 user. The passphrases come from a file or the environment,
+/// never the command line, and are never printed (see the `Debug` impl).
+#[derive(Clone)]
+pub struct V3Credentials {
+    pub user: String,
+    /// With `auth_pass`: authNoPriv; with `priv_pass` too: authPriv;
+    /// neither: noAuthNoPriv.
+    pub auth: V3Auth,
+    pub auth_pass: Option<String>,
+    pub privacy: V3Priv,
+    pub priv_pass: Option<String>,
+    /// The context (snmpsim and some agents pick a view by it); empty by
+    /// default.
+    pub context: String,
+}
+
+impl std::fmt::Debug for V3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("V3Credentials")
+            .field("user", &self.user)
+            .field("auth", &self.auth)
+            .field("auth_pass", &self.auth_pass.as_ref().map(|_| "***"))
+            .field("privacy", &self.privacy)
+            .field("priv_pass", &self.priv_pass.as_ref().map(|_| "***"))
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+impl V3Credentials {
+    /// The `snmp2` security parameters.
+    fn security(&self) -> snmp2::v3::Security {
+        use snmp2::v3::{Auth, AuthProtocol, Cipher, Security};
+        let protocol = match self.auth {
+            V3Auth::Md5 => AuthProtocol::Md5,
+            V3Auth::Sha => AuthProtocol::Sha1,
+            V3Auth::Sha224 => AuthProtocol::Sha224,
+            V3Auth::Sha256 => AuthProtocol::Sha256,
+            V3Auth::Sha384 => AuthProtocol::Sha384,
+            V3Auth::Sha512 => AuthProtocol::Sha512,
+        };
+        let cipher = match self.privacy {
+            V3Priv::Des => Cipher::Des,
+            V3Priv::Aes => Cipher::Aes128,
+            V3Priv::Aes192 => Cipher::Aes192,
+            V3Priv::Aes256 => Cipher::Aes256,
+        };
+        let auth = match (&self.auth_pass, &self.priv_pass) {
+            (Some(_), Some(p)) => Auth::AuthPriv {
+                cipher,
+                privacy_password: p.as_bytes().to_vec(),
+            },
+            (Some(_), None) => Auth::AuthNoPriv,
+            (None, _) => Auth::NoAuthNoPriv,
+        };
+        let pass = self.auth_pass.as_deref().unwrap_or_default();
+        Security::new(self.user.as_bytes(), pass.as_bytes())
+            .with_auth_protocol(protocol)
+            .with_auth(auth)
+            .with_context_name(&self.context)
+    }
 }
 
 /// How to talk to hosts.
@@ -87,6 +174,8 @@ pub struct SnmpOptions {
     pub retries: u32,
     /// Walks stop after this many rows (a broken agent can loop forever).
     pub max_walk: usize,
+    /// An SNMPv3 user, tried before v2c/v1.
+    pub v3: Option<V3Credentials>,
 }
 
 /// Why a request failed.
@@ -108,20 +197,38 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a session to `addr`: v2c first, v1 if v2c gets no answer. The
-    /// probe is a GET of sysDescr; `None` when neither version answers.
+    /// Opens a session to `addr`: v3 first when a user is configured, then
+    /// v2c, then v1. The probe is a GET of sysDescr; `None` when no version
+    /// answers.
     pub async fn open(
         addr: SocketAddr,
         options: &SnmpOptions,
     ) -> Result<Option<Session>, SnmpError> {
-        for version in [SnmpVersion::V2c, SnmpVersion::V1] {
+        let versions = if options.v3.is_some() {
+            &[SnmpVersion::V3, SnmpVersion::V2c, SnmpVersion::V1][..]
+        } else {
+            &[SnmpVersion::V2c, SnmpVersion::V1][..]
+        };
+        for version in versions.iter().copied() {
             let community = options.community.as_bytes();
             let start_id = rand::random::<u16>().into();
-            let inner = match version {
-                SnmpVersion::V2c => AsyncSession::new_v2c(addr, community, start_id).await,
-                SnmpVersion::V1 => AsyncSession::new_v1(addr, community, start_id).await,
-            }
-            .map_err(|e| SnmpError::Socket(e.to_string()))?;
+            let inner = match (version, &options.v3) {
+                (SnmpVersion::V3, Some(v3)) => {
+                    match Self::open_v3(addr, v3, start_id, options.timeout).await {
+                        Ok(inner) => inner,
+                        Err(e) => {
+                            tracing::debug!(%addr, cause = %e, "SNMPv3 không được / SNMPv3 failed");
+                            continue;
+                        }
+                    }
+                }
+                (SnmpVersion::V1, _) => AsyncSession::new_v1(addr, community, start_id)
+                    .await
+                    .map_err(|e| SnmpError::Socket(e.to_string()))?,
+                _ => AsyncSession::new_v2c(addr, community, start_id)
+                    .await
+                    .map_err(|e| SnmpError::Socket(e.to_string()))?,
+            };
             let mut session = Session {
                 inner,
                 options: options.clone(),
@@ -135,6 +242,23 @@ impl Session {
             }
         }
         Ok(None)
+    }
+
+    /// A v3 session, its engine discovered (bounded by `timeout`).
+    async fn open_v3(
+        addr: SocketAddr,
+        v3: &V3Credentials,
+        start_id: i32,
+        timeout: Duration,
+    ) -> Result<AsyncSession, SnmpError> {
+        let mut inner = AsyncSession::new_v3(addr, start_id, v3.security())
+            .await
+            .map_err(|e| SnmpError::Socket(e.to_string()))?;
+        match tokio::time::timeout(timeout, inner.init()).await {
+            Err(_) => Err(SnmpError::Timeout(timeout)),
+            Ok(Err(e)) => Err(SnmpError::Protocol(format!("{e:?}"))),
+            Ok(Ok(())) => Ok(inner),
+        }
     }
 
     /// GETs one OID; `Ok(None)` when the host has no such object.

@@ -80,6 +80,14 @@ impl Subnet {
         })
     }
 
+    /// Whether `ip` lies in this subnet.
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0);
+        u32::from(ip) & mask == u32::from(self.network)
+    }
+
     /// The addresses to probe: every address but the network and broadcast
     /// ones (a /31 and a /32 keep all theirs).
     pub fn hosts(&self) -> Vec<Ipv4Addr> {
@@ -115,6 +123,8 @@ mod tests {
         assert_eq!(hosts.len(), 254);
         assert_eq!(hosts[0], Ipv4Addr::new(192, 168, 1, 1));
         assert_eq!(hosts[253], Ipv4Addr::new(192, 168, 1, 254));
+        assert!(s.contains(Ipv4Addr::new(192, 168, 1, 200)));
+        assert!(!s.contains(Ipv4Addr::new(192, 168, 2, 1)));
         assert_eq!(
             Subnet::parse("10.0.0.5", false).expect("/32").hosts().len(),
             1

@@ -1,5 +1,5 @@
-//! Assets registered by hand, over HTTP (the web form comes with the survey
-//! UI):
+//! Assets registered by hand, over HTTP (the web forms on the commune page
+//! are `routes::survey::assets`):
 //! - `GET /api/v1/manual-assets[?commune=CODE]`: the list (a commune
 //!   officer sees their own commune only);
 //! - `POST /api/v1/manual-assets`: add one (JSON [`NewManualAsset`]); 409 if

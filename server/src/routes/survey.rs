@@ -9,6 +9,7 @@
 //! province viewer reads everything and edits nothing.
 
 pub mod api;
+pub mod assets;
 pub mod chart;
 pub mod export;
 pub mod forms;
@@ -51,6 +52,37 @@ pub fn entries() -> Vec<Route> {
             "/communes/{code}/sites/{site}/edit",
             Write,
             forms::edit_site,
+        ),
+        // The commune's manual assets (photocopiers, scanners, projectors...).
+        route(
+            M::GET,
+            "/communes/{code}/manual-assets/new",
+            Write,
+            assets::new,
+        ),
+        route(
+            M::POST,
+            "/communes/{code}/manual-assets",
+            Write,
+            assets::create,
+        ),
+        route(
+            M::GET,
+            "/communes/{code}/manual-assets/{id}/edit",
+            Write,
+            assets::edit,
+        ),
+        route(
+            M::POST,
+            "/communes/{code}/manual-assets/{id}",
+            Write,
+            assets::update,
+        ),
+        route(
+            M::POST,
+            "/communes/{code}/manual-assets/{id}/delete",
+            Write,
+            assets::delete,
         ),
         route(M::GET, "/import", Admin, import::form),
         route(M::POST, "/import/preview", Admin, import::preview),

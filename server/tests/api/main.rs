@@ -9,6 +9,7 @@ mod helpers;
 mod identity;
 mod ingest;
 mod limits;
+mod manual_asset_forms;
 mod pages;
 mod peripherals;
 mod proposal_pages;

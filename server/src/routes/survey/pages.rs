@@ -439,6 +439,8 @@ pub struct CommunePage {
     pub devices: Vec<DeviceRow>,
     pub silent: Vec<DeviceRow>,
     pub may_edit: bool,
+    /// The commune's manual assets (see `assets`).
+    pub manual_assets: Vec<super::assets::AssetRow>,
     pub back_href: String,
     pub export_xlsx: String,
     pub export_csv: String,
@@ -481,6 +483,13 @@ pub async fn commune(
         }
         .page(lang));
     };
+    let wanted = code.clone();
+    let manual_assets = state
+        .store
+        .blocking(move |store| store.manual_assets(Some(&wanted)))
+        .await
+        .in_lang(lang)?;
+    let manual_assets = super::assets::rows(&manual_assets, lang);
     let s = &detail.survey;
     let days = state.policy.file.traffic_light.line_window_days;
     let sites = (s.sites.iter())
@@ -605,6 +614,7 @@ pub async fn commune(
         devices,
         silent,
         may_edit: viewer.may_edit(&code),
+        manual_assets,
         back_href: format!("/survey?lang={}", lang.tag()),
         export_xlsx: format!("/export/survey.xlsx?commune={}&lang={}", s.code, lang.tag()),
         export_csv: format!("/export/survey.csv?commune={}&lang={}", s.code, lang.tag()),
