@@ -83,6 +83,9 @@ pub enum Command {
     /// Lập tờ trình đề xuất trang bị (Word, Excel hoặc bản in) từ kho dữ
     /// liệu của máy chủ đã dừng (write an equipment proposal)
     Proposal(proposal::ProposalArgs),
+    /// Đo hiệu năng: mô phỏng tác tử, truy vấn (benchmarks)
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +114,7 @@ impl Command {
             Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
             Command::Flags(args) => args.lang.unwrap_or_default(),
             Command::Proposal(args) => args.lang.unwrap_or_default(),
+            Command::Bench(c) => c.lang(),
         }
     }
 }
@@ -179,6 +183,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Proposal(args) => {
             print(tokio::task::spawn_blocking(move || proposal::run(&args)).await??)
         }
+        Command::Bench(command) => crate::bench::run(command).await,
     }
 }
 
