@@ -58,6 +58,7 @@ pub mod sessions;
 pub mod sites;
 pub mod speed_results;
 pub mod survey;
+pub mod survey_index;
 pub mod trust;
 pub mod users;
 
@@ -250,7 +251,7 @@ impl Store {
                 }
             }
         }
-        Ok(Store {
+        let store = Store {
             reports: db.open_tree("reports")?,
             devices: db.open_tree("devices")?,
             device_reports: db.open_tree("device_reports")?,
@@ -268,7 +269,9 @@ impl Store {
             manual_asset_keys: db.open_tree("manual_asset_keys")?,
             db,
             writes: Arc::default(),
-        })
+        };
+        store.ensure_survey_index()?;
+        Ok(store)
     }
 
     /// Writes everything to disk (also done after every ingest).

@@ -199,6 +199,10 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
+        // The commune's overview row counts statuses and categories.
+        if let Some(origin) = self.device_record(&id)?.and_then(|d| d.origin) {
+            self.mark_survey_stale(&origin.commune)?;
+        }
         self.db.flush()?;
         Ok(changed)
     }
