@@ -14,6 +14,7 @@ pub mod users;
 mod flags;
 mod policy_check;
 mod proposal;
+mod retention;
 
 use std::process::ExitCode;
 
@@ -86,6 +87,9 @@ pub enum Command {
     /// Đo hiệu năng: mô phỏng tác tử, truy vấn (benchmarks)
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
+    /// Gộp kết quả đo đường truyền cũ theo ngày ngay bây giờ (fold old line
+    /// probe samples into daily rollups now)
+    Retention(retention::RetentionArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +119,7 @@ impl Command {
             Command::Flags(args) => args.lang.unwrap_or_default(),
             Command::Proposal(args) => args.lang.unwrap_or_default(),
             Command::Bench(c) => c.lang(),
+            Command::Retention(args) => args.store.lang.unwrap_or_default(),
         }
     }
 }
@@ -184,6 +189,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print(tokio::task::spawn_blocking(move || proposal::run(&args)).await??)
         }
         Command::Bench(command) => crate::bench::run(command).await,
+        Command::Retention(args) => {
+            print(tokio::task::spawn_blocking(move || retention::run(&args)).await??)
+        }
     }
 }
 

@@ -47,6 +47,7 @@ pub mod communes;
 pub mod flags;
 pub mod identity;
 mod ingest;
+pub mod line_rollups;
 pub mod manual_assets;
 pub mod peripherals;
 pub mod probes;
