@@ -31,6 +31,13 @@ pub struct QueriesArgs {
     /// Số lần đo mỗi truy vấn (samples per query)
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
+    /// Số ngày lịch sử đo đường truyền của mỗi điểm (days of probe history
+    /// per site)
+    #[arg(long, default_value_t = 90)]
+    pub probe_days: u32,
+    /// Mỗi điểm đo ping một lần mỗi chừng ấy phút (minutes between bursts)
+    #[arg(long, default_value_t = 60)]
+    pub probe_every_minutes: u32,
     /// Hạt giống (seed)
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -82,8 +89,11 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
         }
     );
     let as_of = spec.now.date_naive();
-    let (server, loaded) = tokio::task::spawn_blocking(move || {
+    let (probe_days, every) = (args.probe_days.min(400), args.probe_every_minutes.max(1));
+    let now = spec.now;
+    let (server, loaded, history_note) = tokio::task::spawn_blocking(move || {
         let mut loaded = None;
+        let mut history_note = String::new();
         let server = SpawnedServer::start(lang, Duration::from_secs(600), |dir| {
             let store =
                 crate::store::Store::open(dir).map_err(|e| anyhow::anyhow!(e.message(lang)))?;
@@ -95,9 +105,60 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
             eprintln!();
             loaded = Some(done);
+            // Each site's probe PC: `probe_days` daily reports of bursts,
+            // through the ingest; then the retention a server applies.
+            if probe_days > 0 {
+                use rand::SeedableRng;
+                let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed ^ 0x5eed_0f_1157);
+                let mut reports = 0usize;
+                for (i, commune) in province.communes.iter().enumerate() {
+                    for pc in commune.pcs.iter().take(commune.sites.len()) {
+                        let history = fixture::hardware::probe_history(
+                            &mut rng,
+                            pc.agent_id,
+                            now,
+                            probe_days,
+                            every,
+                        );
+                        for (report, at) in &history {
+                            store
+                                .ingest_blocking_from(report, Some(&pc.origin), *at)
+                                .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+                            reports += 1;
+                        }
+                    }
+                    if (i + 1) % 50 == 0 || i + 1 == province.communes.len() {
+                        eprint!("\r{}/{}    ", i + 1, province.communes.len());
+                    }
+                }
+                eprintln!();
+                let before = measure::dir_bytes(dir)?;
+                let done = store
+                    .apply_line_retention(now, crate::store::line_rollups::Retention::default())
+                    .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+                let after = measure::dir_bytes(dir)?;
+                history_note = match lang {
+                    Lang::Vi => format!(
+                        "Lịch sử đo: {probe_days} ngày, mỗi {every} phút một lần ping ({reports} báo cáo); \
+                         kho {} trước khi gộp, {} sau khi gộp {} kết quả cũ hơn 30 ngày thành {} bản theo ngày",
+                        measure::bytes(before),
+                        measure::bytes(after),
+                        done.samples_rolled_up,
+                        done.days_written
+                    ),
+                    Lang::En => format!(
+                        "Probe history: {probe_days} days, a burst every {every} min ({reports} reports); \
+                         store {} before retention, {} after folding {} samples older than 30 days into {} daily rollups",
+                        measure::bytes(before),
+                        measure::bytes(after),
+                        done.samples_rolled_up,
+                        done.days_written
+                    ),
+                };
+            }
             Ok(())
         })?;
-        anyhow::Ok((server, loaded))
+        anyhow::Ok((server, loaded, history_note))
     })
     .await??;
     let mut server = server;
@@ -182,6 +243,9 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
             ),
         }
     );
+    if !history_note.is_empty() {
+        let _ = writeln!(out, "{history_note}");
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
