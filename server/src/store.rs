@@ -45,6 +45,7 @@ pub mod audit;
 pub mod backup;
 pub mod communes;
 pub mod flags;
+mod group_flush;
 pub mod identity;
 mod ingest;
 pub mod line_rollups;
@@ -184,6 +185,8 @@ pub struct Store {
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
+    /// Shared `fsync`s for acknowledged writes (see [`group_flush`]).
+    group_flush: Arc<group_flush::GroupFlush>,
 }
 
 impl Store {
@@ -270,6 +273,7 @@ impl Store {
             manual_asset_keys: db.open_tree("manual_asset_keys")?,
             db,
             writes: Arc::default(),
+            group_flush: Arc::default(),
         };
         store.ensure_survey_index()?;
         Ok(store)

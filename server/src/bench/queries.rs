@@ -259,6 +259,7 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
     for q in &queries {
         let mut latencies = Latencies::default();
         let mut size = 0;
+        let mut failed = None;
         for _ in 0..q.samples {
             let url = format!("{}{}", server.url.trim_end_matches('/'), q.path);
             let request = match &q.post {
@@ -271,12 +272,10 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
             let body = response.bytes().await?;
             latencies.push(sent.elapsed());
             if !status.is_success() {
-                bail!(
-                    "{} {}: {status} {}",
-                    if q.post.is_some() { "POST" } else { "GET" },
-                    q.path,
-                    String::from_utf8_lossy(&body[..body.len().min(300)])
-                );
+                // A refusal is a finding (e.g. the request timeout): shown
+                // in the row, and the query is not repeated.
+                failed = Some(format!("HTTP {}", status.as_u16()));
+                break;
             }
             size = body.len() as u64;
         }
@@ -290,7 +289,7 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
             measure::ms(latencies.percentile(50.0)),
             measure::ms(latencies.percentile(95.0)),
             measure::ms(latencies.percentile(100.0)),
-            measure::bytes(size),
+            failed.unwrap_or_else(|| measure::bytes(size)),
         );
     }
     let _ = writeln!(out);

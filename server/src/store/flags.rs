@@ -203,7 +203,7 @@ impl Store {
         if let Some(origin) = self.device_record(&id)?.and_then(|d| d.origin) {
             self.mark_survey_stale(&origin.commune)?;
         }
-        self.db.flush()?;
+        self.group_flush.flush(&self.db)?;
         Ok(changed)
     }
 

@@ -358,8 +358,9 @@ impl Store {
             })?;
 
         // Durable before anyone is told: a duplicate is flushed too, in case
-        // the first attempt's flush failed after its commit.
-        self.db.flush()?;
+        // the first attempt's flush failed after its commit. Concurrent
+        // ingests share one flush (group commit).
+        self.group_flush.flush(&self.db)?;
         log(report, &committed);
         Ok(committed.outcome)
     }
