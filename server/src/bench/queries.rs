@@ -109,7 +109,7 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
             // through the ingest; then the retention a server applies.
             if probe_days > 0 {
                 use rand::SeedableRng;
-                let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed ^ 0x5eed_0f_1157);
+                let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed ^ 0x005e_ed0f_1157);
                 let mut reports = 0usize;
                 for (i, commune) in province.communes.iter().enumerate() {
                     for pc in commune.pcs.iter().take(commune.sites.len()) {
