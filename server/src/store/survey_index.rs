@@ -201,9 +201,19 @@ impl Store {
                 );
             }
         }
-        for (code, aggregate) in self.survey_aggregate_records()? {
-            let outdated =
-                aggregate.policy != fingerprint || aggregate.valid_until.is_some_and(|t| t < now);
+        // Only the head of each row: the survey itself is skipped unparsed.
+        #[derive(Deserialize)]
+        struct Head {
+            policy: String,
+            valid_until: Option<DateTime<Utc>>,
+        }
+        for entry in self.survey_aggregates_tree()?.iter() {
+            let (key, bytes) = entry?;
+            let Ok(code) = CommuneCode::parse(&String::from_utf8_lossy(&key)) else {
+                continue;
+            };
+            let head: Head = record::decode(AGGREGATES_TREE, &bytes)?;
+            let outdated = head.policy != fingerprint || head.valid_until.is_some_and(|t| t < now);
             if outdated {
                 stale.entry(code.clone()).or_insert(Stale {
                     commune: code,
