@@ -14,6 +14,7 @@ pub mod users;
 mod flags;
 mod policy_check;
 mod proposal;
+mod retention;
 
 use std::process::ExitCode;
 
@@ -83,6 +84,12 @@ pub enum Command {
     /// Lập tờ trình đề xuất trang bị (Word, Excel hoặc bản in) từ kho dữ
     /// liệu của máy chủ đã dừng (write an equipment proposal)
     Proposal(proposal::ProposalArgs),
+    /// Đo hiệu năng: mô phỏng tác tử, truy vấn (benchmarks)
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+    /// Gộp kết quả đo đường truyền cũ theo ngày ngay bây giờ (fold old line
+    /// probe samples into daily rollups now)
+    Retention(retention::RetentionArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +118,8 @@ impl Command {
             Command::Policy(PolicyCommand::Check(args)) => args.lang.unwrap_or_default(),
             Command::Flags(args) => args.lang.unwrap_or_default(),
             Command::Proposal(args) => args.lang.unwrap_or_default(),
+            Command::Bench(c) => c.lang(),
+            Command::Retention(args) => args.store.lang.unwrap_or_default(),
         }
     }
 }
@@ -181,6 +190,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Proposal(args) => {
             print(tokio::task::spawn_blocking(move || proposal::run(&args)).await??)
+        }
+        Command::Bench(command) => crate::bench::run(command).await,
+        Command::Retention(args) => {
+            print(tokio::task::spawn_blocking(move || retention::run(&args)).await??)
         }
     }
 }

@@ -111,6 +111,13 @@ pub struct ServeArgs {
     /// Số lần đo tốc độ chạy cùng lúc tối đa (max concurrent tests)
     #[arg(long, env = "KIEMKE_SERVER_SPEEDTEST_MAX_CONCURRENT", value_name = "N")]
     pub speedtest_max_concurrent: Option<usize>,
+    /// Số ngày giữ kết quả đo đường truyền chi tiết, sau đó gộp theo ngày
+    /// (days of raw probe samples kept before daily rollups)
+    #[arg(long, env = "KIEMKE_SERVER_PROBE_RAW_DAYS", value_name = "DAYS")]
+    pub probe_raw_days: Option<u32>,
+    /// Số ngày giữ bản gộp theo ngày (days of daily rollups kept)
+    #[arg(long, env = "KIEMKE_SERVER_PROBE_ROLLUP_DAYS", value_name = "DAYS")]
+    pub probe_rollup_days: Option<u32>,
 }
 
 /// The configuration file, as written by a person (kebab-case keys; an
@@ -139,6 +146,8 @@ pub struct ConfigFile {
     pub speedtest_max_seconds: Option<u64>,
     pub speedtest_max_bytes: Option<u64>,
     pub speedtest_max_concurrent: Option<usize>,
+    pub probe_raw_days: Option<u32>,
+    pub probe_rollup_days: Option<u32>,
 }
 
 impl ConfigFile {
@@ -198,6 +207,9 @@ pub struct ServerConfig {
     pub speedtest_max_bytes: u64,
     /// Throughput tests running at once, all clients together.
     pub speedtest_max_concurrent: usize,
+    /// Raw probe samples and daily rollups kept (see
+    /// `crate::store::line_rollups`).
+    pub probe_retention: crate::store::line_rollups::Retention,
 }
 
 impl ServerConfig {
@@ -234,6 +246,7 @@ impl Default for ServerConfig {
             speedtest_max_seconds: defaults::SPEEDTEST_MAX_SECONDS,
             speedtest_max_bytes: defaults::SPEEDTEST_MAX_BYTES,
             speedtest_max_concurrent: defaults::SPEEDTEST_MAX_CONCURRENT,
+            probe_retention: crate::store::line_rollups::Retention::default(),
         }
     }
 }
@@ -328,6 +341,12 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
         speedtest_max_concurrent: (args.speedtest_max_concurrent)
             .or(file.speedtest_max_concurrent)
             .unwrap_or(d.speedtest_max_concurrent),
+        probe_retention: crate::store::line_rollups::Retention {
+            raw_days: (args.probe_raw_days.or(file.probe_raw_days))
+                .unwrap_or(d.probe_retention.raw_days),
+            rollup_days: (args.probe_rollup_days.or(file.probe_rollup_days))
+                .unwrap_or(d.probe_retention.rollup_days),
+        },
     };
     let positive = [
         ("max-body-bytes", config.max_body_bytes),
@@ -335,6 +354,22 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
         ("max-concurrent-requests", config.max_concurrent_requests),
         ("max-connections", config.max_connections),
         ("speedtest-max-concurrent", config.speedtest_max_concurrent),
+        (
+            "probe-raw-days",
+            config
+                .probe_retention
+                .raw_days
+                .try_into()
+                .unwrap_or(usize::MAX),
+        ),
+        (
+            "probe-rollup-days",
+            config
+                .probe_retention
+                .rollup_days
+                .try_into()
+                .unwrap_or(usize::MAX),
+        ),
         (
             "speedtest-max-seconds",
             usize::try_from(config.speedtest_max_seconds).unwrap_or(usize::MAX),

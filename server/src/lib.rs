@@ -44,6 +44,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;

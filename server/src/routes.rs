@@ -43,6 +43,7 @@ pub mod access_labels;
 pub mod admin;
 pub mod audit;
 pub mod backup;
+pub mod bench;
 pub mod connections;
 pub mod devices;
 pub mod enroll;
@@ -229,6 +230,7 @@ pub fn catalog() -> Vec<Route> {
         route(M::POST, protocol::REPORTS_PATH, Agent, ingest::ingest),
         route(M::POST, protocol::ENROLL_PATH, Agent, enroll::enroll),
         route(M::GET, protocol::HEALTH_PATH, Agent, health::health),
+        route(M::POST, bench::FLOOR_PATH, Agent, bench::floor),
         // The read API and its writes.
         route(M::GET, devices, Read, flags::list),
         route(M::GET, format!("{devices}/{{id}}"), Read, devices::detail),

@@ -202,15 +202,32 @@ async fn refresh_flags(state: &AppState) -> Result<(), crate::store::StoreError>
 }
 
 /// Service lives end on dates, not on reports: re-evaluate when the day
-/// changes, checking hourly.
+/// changes, checking hourly; and fold old probe samples into daily
+/// rollups once a day (`crate::store::line_rollups`).
 async fn refresh_flags_daily(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.tick().await;
+    let mut retained_on = None;
     loop {
-        tick.tick().await;
         if let Err(e) = refresh_flags(&state).await {
             tracing::error!(cause = %e, "không đánh giá lại được trạng thái / flag refresh failed");
         }
+        // Probe retention once a day (the first time at start).
+        let today = chrono::Utc::now().date_naive();
+        if retained_on != Some(today) {
+            retained_on = Some(today);
+            let retention = state.config.probe_retention;
+            match (state.store)
+                .blocking(move |store| store.apply_line_retention(chrono::Utc::now(), retention))
+                .await
+            {
+                Ok(done) => tracing::info!(?done, "đã gộp kết quả đo cũ / probe retention applied"),
+                Err(e) => {
+                    tracing::error!(cause = %e, "không gộp được kết quả đo cũ / probe retention failed")
+                }
+            }
+        }
+        tick.tick().await;
     }
 }
 

@@ -45,8 +45,10 @@ pub mod audit;
 pub mod backup;
 pub mod communes;
 pub mod flags;
+mod group_flush;
 pub mod identity;
 mod ingest;
+pub mod line_rollups;
 pub mod manual_assets;
 pub mod peripherals;
 pub mod probes;
@@ -57,6 +59,7 @@ pub mod scope;
 pub mod sessions;
 pub mod sites;
 pub mod survey;
+pub mod survey_index;
 pub mod trust;
 pub mod users;
 
@@ -181,6 +184,8 @@ pub struct Store {
     /// Ingests hold it shared, a backup exclusively: sled has no snapshot
     /// across trees, so this is what makes a backup consistent.
     writes: Arc<RwLock<()>>,
+    /// Shared `fsync`s for acknowledged writes (see [`group_flush`]).
+    group_flush: Arc<group_flush::GroupFlush>,
 }
 
 impl Store {
@@ -249,7 +254,7 @@ impl Store {
                 }
             }
         }
-        Ok(Store {
+        let store = Store {
             reports: db.open_tree("reports")?,
             devices: db.open_tree("devices")?,
             device_reports: db.open_tree("device_reports")?,
@@ -267,7 +272,10 @@ impl Store {
             manual_asset_keys: db.open_tree("manual_asset_keys")?,
             db,
             writes: Arc::default(),
-        })
+            group_flush: Arc::default(),
+        };
+        store.ensure_survey_index()?;
+        Ok(store)
     }
 
     /// Writes everything to disk (also done after every ingest).

@@ -11,9 +11,9 @@
 //! - [`aggregate`]: the commune and province figures, pure functions of
 //!   [`crate::store::survey::SurveyInputs`].
 //!
-//! [`province`] and [`commune`] read the store and aggregate. Today that is
-//! a scan per call; issue 10 keeps the aggregates up to date on ingest
-//! instead, behind these two functions.
+//! [`province`] reads each commune's aggregate, kept up to date on ingest
+//! (`crate::store::survey_index`); [`commune`] reads one commune's PCs
+//! through the same index and aggregates.
 
 pub mod aggregate;
 pub mod lines;
@@ -34,14 +34,77 @@ fn window_start(policy: &Policy, now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Every commune of the registry (and any commune devices report from that
-/// is not registered yet), with the province's totals.
+/// is not registered yet), with the province's totals. Reads each
+/// commune's stored aggregate, first recomputing those out of date (see
+/// `crate::store::survey_index`): a view after a few reports costs the
+/// communes they touched, not every device.
 pub fn province(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<ProvinceSurvey, StoreError> {
+    refresh(store, policy, now)?;
+    let communes = (store.survey_aggregate_records()?.into_iter())
+        .map(|(_, a)| a.survey)
+        .collect();
+    Ok(aggregate::summarize(communes, now))
+}
+
+/// The province recomputed from every device (what [`province`]'s stored
+/// aggregates must equal; tests compare the two).
+pub fn province_by_scan(
     store: &Store,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<ProvinceSurvey, StoreError> {
     let inputs = store.survey_inputs(None, window_start(policy, now))?;
     Ok(aggregate::province(&inputs, policy, now))
+}
+
+/// Out-of-date communes per batch: one batch reads the peripherals once.
+const REFRESH_BATCH: usize = 256;
+
+/// Recomputes the stored aggregates that are out of date at `now`.
+pub fn refresh(store: &Store, policy: &Policy, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let stale = store.stale_survey_aggregates(&policy.fingerprint, now)?;
+    let since = window_start(policy, now);
+    for batch in stale.chunks(REFRESH_BATCH) {
+        let codes: Vec<CommuneCode> = batch.iter().map(|s| s.commune.clone()).collect();
+        let inputs = store.survey_inputs_for(&codes, since)?;
+        for entry in batch {
+            let row = aggregate::commune_detail(&inputs, policy, &entry.commune, now).map(|d| {
+                crate::store::survey_index::CommuneAggregate {
+                    policy: policy.fingerprint.clone(),
+                    computed_at: now,
+                    valid_until: valid_until(&inputs, policy, &entry.commune, now),
+                    survey: d.survey,
+                }
+            });
+            store.put_survey_aggregate(entry, row.as_ref())?;
+        }
+    }
+    Ok(stale.len())
+}
+
+/// The last instant (from `now` on) before which time alone cannot change
+/// `commune`'s row: right after it a PC passes the silence threshold, or a
+/// speed test leaves the line window.
+fn valid_until(
+    inputs: &crate::store::survey::SurveyInputs,
+    policy: &Policy,
+    commune: &CommuneCode,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let settings = &policy.file.traffic_light;
+    let silent = Duration::days(i64::from(settings.silent_days));
+    let window = Duration::days(i64::from(settings.line_window_days));
+    let pcs = (inputs.devices.iter())
+        .filter(|(d, _)| d.origin.as_ref().is_some_and(|o| &o.commune == commune))
+        .map(|(d, _)| d.last_seen + silent);
+    let tests = (inputs.speeds.iter())
+        .filter(|s| &s.commune == commune)
+        .map(|s| s.result.started_at + window);
+    pcs.chain(tests).filter(|t| *t >= now).min()
 }
 
 /// The survey with every commune's devices, for exports: the province, or

@@ -8,6 +8,7 @@ mod cli;
 mod daemon;
 mod discover;
 mod durability;
+mod fleet;
 mod identity;
 mod ingest;
 mod librespeed;

@@ -102,7 +102,7 @@ pub async fn ingest(
 
 /// Reads the body, refusing more than `limit` bytes. A declared
 /// `Content-Length` over the limit is refused without buffering anything.
-async fn read_limited(
+pub(crate) async fn read_limited(
     mut body: Body,
     limit: usize,
     declared: Option<u64>,

@@ -64,6 +64,7 @@ impl Store {
                 Some(record::encode(commune)?),
             )?
             .is_ok();
+        self.mark_survey_stale(&commune.code)?;
         self.db.flush()?;
         Ok(inserted)
     }
@@ -72,6 +73,7 @@ impl Store {
     pub fn put_commune(&self, commune: &CommuneRecord) -> Result<(), StoreError> {
         self.communes
             .insert(commune.code.as_str(), record::encode(commune)?)?;
+        self.mark_survey_stale(&commune.code)?;
         self.db.flush()?;
         Ok(())
     }

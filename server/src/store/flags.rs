@@ -199,7 +199,11 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
-        self.db.flush()?;
+        // The commune's overview row counts statuses and categories.
+        if let Some(origin) = self.device_record(&id)?.and_then(|d| d.origin) {
+            self.mark_survey_stale(&origin.commune)?;
+        }
+        self.group_flush.flush(&self.db)?;
         Ok(changed)
     }
 

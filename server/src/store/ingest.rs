@@ -157,6 +157,7 @@ impl Store {
         let hash = record::content_hash(report)?;
         // Shared with other ingests, exclusive with a backup (until flushed).
         let _writing = self.write_guard();
+        let survey_index = self.db.open_tree(super::survey_index::INDEX_TREE)?;
         let trees = (
             &self.reports,
             &self.devices,
@@ -166,6 +167,7 @@ impl Store {
             &self.peripheral_identity,
             &self.page_counts,
             &self.line_samples,
+            &survey_index,
         );
         let committed = trees
             .transaction(
@@ -178,6 +180,7 @@ impl Store {
                     per_identity,
                     page_counts,
                     line_samples,
+                    survey_index,
                 )| {
                     // Printers and scanners in the report join their own trees,
                     // in the same transaction (see `super::peripherals`).
@@ -244,6 +247,8 @@ impl Store {
                                 received_at,
                             )?;
                             super::probes::absorb(line_samples, report, origin, last, received_at)?;
+                            let commune = device.origin.as_ref().map(|o| &o.commune);
+                            super::survey_index::on_ingest(survey_index, commune, commune, &last)?;
                             return Ok(Committed {
                                 outcome: IngestOutcome::Stored {
                                     device_id: last,
@@ -302,6 +307,9 @@ impl Store {
                     }
 
                     device.absorb(report, received_at, &keys.store);
+                    let old_commune = (!new_device)
+                        .then(|| device.origin.as_ref().map(|o| o.commune.clone()))
+                        .flatten();
                     if let Some(origin) = origin {
                         device.origin = Some(origin.clone());
                     }
@@ -327,6 +335,12 @@ impl Store {
                         received_at,
                     )?;
                     super::probes::absorb(line_samples, report, origin, device_id, received_at)?;
+                    super::survey_index::on_ingest(
+                        survey_index,
+                        old_commune.as_ref(),
+                        device.origin.as_ref().map(|o| &o.commune),
+                        &device_id,
+                    )?;
                     Ok(Committed {
                         outcome: IngestOutcome::Stored {
                             device_id,
@@ -344,8 +358,9 @@ impl Store {
             })?;
 
         // Durable before anyone is told: a duplicate is flushed too, in case
-        // the first attempt's flush failed after its commit.
-        self.db.flush()?;
+        // the first attempt's flush failed after its commit. Concurrent
+        // ingests share one flush (group commit).
+        self.group_flush.flush(&self.db)?;
         log(report, &committed);
         Ok(committed.outcome)
     }

@@ -38,22 +38,56 @@ pub struct SurveyInputs {
 
 impl Store {
     /// The survey's inputs for `commune` (or every commune), with speed tests
-    /// since `since`. Scans: fine for a province (issue 10 replaces this with
-    /// aggregates kept on ingest, behind the same `crate::survey` API).
+    /// since `since`. One commune reads only its own PCs (through the
+    /// survey index, see [`super::survey_index`]); the province scans.
     pub fn survey_inputs(
         &self,
         commune: Option<&CommuneCode>,
         since: DateTime<Utc>,
     ) -> Result<SurveyInputs, StoreError> {
-        let in_scope = |c: Option<&CommuneCode>| commune.is_none_or(|want| c == Some(want));
-        let communes = match commune {
-            Some(code) => self.commune(code)?.into_iter().collect(),
-            None => self.communes()?,
-        };
-        let sites = self.sites(commune)?;
-        let devices: Vec<_> = (self.flagged_devices()?.into_iter())
-            .filter(|(d, _)| d.origin.is_some() && in_scope(d.origin.as_ref().map(|o| &o.commune)))
-            .collect();
+        match commune {
+            Some(code) => self.survey_inputs_for(std::slice::from_ref(code), since),
+            None => {
+                let devices: Vec<_> = (self.flagged_devices()?.into_iter())
+                    .filter(|(d, _)| d.origin.is_some())
+                    .collect();
+                self.complete_inputs(self.communes()?, self.sites(None)?, devices, since)
+            }
+        }
+    }
+
+    /// The survey's inputs for some communes, each read through the survey
+    /// index (what a refresh of their aggregates needs).
+    pub fn survey_inputs_for(
+        &self,
+        codes: &[CommuneCode],
+        since: DateTime<Utc>,
+    ) -> Result<SurveyInputs, StoreError> {
+        let (mut communes, mut sites, mut devices) = (Vec::new(), Vec::new(), Vec::new());
+        for code in codes {
+            communes.extend(self.commune(code)?);
+            sites.extend(self.sites(Some(code))?);
+            for id in self.commune_device_ids(code)? {
+                let Some(device) = self.device_record(&id)? else {
+                    continue;
+                };
+                if device.origin.as_ref().is_some_and(|o| &o.commune == code) {
+                    let flags = self.flags(&id)?;
+                    devices.push((device, flags));
+                }
+            }
+        }
+        self.complete_inputs(communes, sites, devices, since)
+    }
+
+    /// Adds the peripherals the `devices` saw and their speed tests.
+    fn complete_inputs(
+        &self,
+        communes: Vec<CommuneRecord>,
+        sites: Vec<SiteRecord>,
+        devices: Vec<(DeviceRecord, Option<DeviceFlags>)>,
+        since: DateTime<Utc>,
+    ) -> Result<SurveyInputs, StoreError> {
         let ids: std::collections::BTreeSet<DeviceId> = devices.iter().map(|(d, _)| d.id).collect();
         let peripherals = (self.list_peripherals()?.into_iter())
             .filter(|p| p.seen_by.iter().any(|pc| ids.contains(pc)))
@@ -75,6 +109,7 @@ impl Store {
     pub fn put_site(&self, site: &SiteRecord) -> Result<(), StoreError> {
         self.sites
             .insert(site.site.to_string(), record::encode(site)?)?;
+        self.mark_survey_stale(&site.site.commune)?;
         self.db.flush()?;
         Ok(())
     }
@@ -88,6 +123,7 @@ impl Store {
         let Some(mut device) = self.device_record(id)? else {
             return Ok(false);
         };
+        let from = device.origin.as_ref().map(|o| o.commune.clone());
         for agent in &device.agent_ids {
             if let Some(mut enrolled) = self.agent(agent)? {
                 if enrolled.commune == to.commune {
@@ -103,6 +139,7 @@ impl Store {
         });
         self.devices
             .insert(id.as_bytes(), record::encode(&device)?)?;
+        self.reindex_device(id, from.as_ref(), Some(&to.commune))?;
         self.db.flush()?;
         Ok(true)
     }
@@ -137,6 +174,10 @@ impl Store {
                 sled::transaction::TransactionError::Abort(e) => e,
                 sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
+        for code in (communes.iter().map(|c| &c.code)).chain(sites.iter().map(|s| &s.site.commune))
+        {
+            self.mark_survey_stale(code)?;
+        }
         self.db.flush()?;
         Ok(())
     }

@@ -1,0 +1,336 @@
+//! Retention of the line-probe time series (`line_samples`, see
+//! [`super::probes`]): samples older than the raw window are folded into one
+//! rollup per site and day, and rollups older than the rollup window are
+//! dropped, so the store grows with sites × days kept, not with every
+//! burst ever measured.
+//!
+//! Tree `line_rollups`: `COMMUNE/SITE` ++ `0x00` ++ day (`YYYY-MM-DD`) →
+//! [`DailyRollup`] (JSON). [`Store::apply_line_retention`] runs from the
+//! server once a day and from `kiemke-server retention`; it only touches
+//! whole days before the raw window, so a day is rolled up from all its
+//! samples at once. Samples of an already rolled-up day that arrive late
+//! (an agent's queue after a long outage) are merged in: counts and bests
+//! exactly, the RTT percentiles as a sample-weighted mean (an
+//! approximation, said here so nobody reads more into it).
+//!
+//! [`Store::line_rollups`] reads one site's days: the line status
+//! (`crate::lines`) may use them for history beyond the raw window.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use kiemke_shared::SiteRef;
+use serde::{Deserialize, Serialize};
+
+use super::probes::{PingSample, SpeedSample};
+use super::record;
+use super::{Store, StoreError};
+
+pub(super) const TREE: &str = "line_rollups";
+
+/// How long raw samples and daily rollups are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Whole days of raw samples kept before today (default 30).
+    pub raw_days: u32,
+    /// Days of rollups kept (default 400).
+    pub rollup_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw_days: 30,
+            rollup_days: 400,
+        }
+    }
+}
+
+/// One site's probes on one day (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyRollup {
+    pub day: NaiveDate,
+    /// Ping bursts, and of them those with no loss.
+    pub ping_bursts: u32,
+    pub clean_bursts: u32,
+    /// The median and 95th percentile of the bursts' median RTTs.
+    pub rtt_p50_ms: Option<f64>,
+    pub rtt_p95_ms: Option<f64>,
+    /// Throughput tests, and the best download and upload among them.
+    pub speed_tests: u32,
+    pub best_down_mbps: Option<f64>,
+    pub best_up_mbps: Option<f64>,
+}
+
+/// What one retention pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionOutcome {
+    pub samples_rolled_up: u64,
+    pub days_written: u64,
+    pub rollups_dropped: u64,
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}
+
+/// One day's samples being folded.
+#[derive(Default)]
+struct DayFold {
+    rtts: Vec<f64>,
+    bursts: u32,
+    clean: u32,
+    tests: u32,
+    down: Option<f64>,
+    up: Option<f64>,
+}
+
+impl DayFold {
+    fn rollup(mut self, day: NaiveDate) -> DailyRollup {
+        self.rtts.sort_by(f64::total_cmp);
+        DailyRollup {
+            day,
+            ping_bursts: self.bursts,
+            clean_bursts: self.clean,
+            rtt_p50_ms: percentile(&self.rtts, 50.0),
+            rtt_p95_ms: percentile(&self.rtts, 95.0),
+            speed_tests: self.tests,
+            best_down_mbps: self.down,
+            best_up_mbps: self.up,
+        }
+    }
+}
+
+/// Merges a late fold into a stored rollup of the same day.
+fn merge(old: &DailyRollup, new: &DailyRollup) -> DailyRollup {
+    let weighted = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => {
+            let (wa, wb) = (f64::from(old.ping_bursts), f64::from(new.ping_bursts));
+            Some((a * wa + b * wb) / (wa + wb).max(1.0))
+        }
+        (a, b) => a.or(b),
+    };
+    DailyRollup {
+        day: old.day,
+        ping_bursts: old.ping_bursts + new.ping_bursts,
+        clean_bursts: old.clean_bursts + new.clean_bursts,
+        rtt_p50_ms: weighted(old.rtt_p50_ms, new.rtt_p50_ms),
+        rtt_p95_ms: weighted(old.rtt_p95_ms, new.rtt_p95_ms),
+        speed_tests: old.speed_tests + new.speed_tests,
+        best_down_mbps: max_opt(old.best_down_mbps, new.best_down_mbps),
+        best_up_mbps: max_opt(old.best_up_mbps, new.best_up_mbps),
+    }
+}
+
+fn rollup_key(site: &[u8], day: NaiveDate) -> Vec<u8> {
+    let mut key = site.to_vec();
+    key.push(0);
+    key.extend_from_slice(day.to_string().as_bytes());
+    key
+}
+
+/// A `line_samples` key's site (`COMMUNE/SITE`), kind and time.
+fn parse_sample_key(key: &[u8]) -> Option<(&[u8], u8, DateTime<Utc>)> {
+    let zero = key.iter().position(|b| *b == 0)?;
+    let kind = *key.get(zero + 1)?;
+    let micros: [u8; 8] = key.get(zero + 2..zero + 10)?.try_into().ok()?;
+    let at = DateTime::from_timestamp_micros(i64::try_from(u64::from_be_bytes(micros)).ok()?)?;
+    Some((&key[..zero], kind, at))
+}
+
+impl Store {
+    fn rollups_tree(&self) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(TREE)?)
+    }
+
+    /// Folds the samples of whole days before `retention.raw_days` days ago
+    /// into daily rollups (deleting them), and drops rollups older than
+    /// `retention.rollup_days`; then flushes.
+    pub fn apply_line_retention(
+        &self,
+        now: DateTime<Utc>,
+        retention: Retention,
+    ) -> Result<RetentionOutcome, StoreError> {
+        let _writing = self.write_guard();
+        let today = now.date_naive();
+        let first_raw_day = today - Duration::days(i64::from(retention.raw_days));
+        let cutoff = first_raw_day.and_time(chrono::NaiveTime::MIN).and_utc();
+        let mut outcome = RetentionOutcome::default();
+        let mut folds: BTreeMap<(Vec<u8>, NaiveDate), DayFold> = BTreeMap::new();
+        let mut old_keys = Vec::new();
+        for entry in self.line_samples.iter() {
+            let (key, value) = entry?;
+            let Some((site, kind, at)) = parse_sample_key(&key) else {
+                continue;
+            };
+            if at >= cutoff {
+                continue;
+            }
+            let fold = folds.entry((site.to_vec(), at.date_naive())).or_default();
+            match kind {
+                b'p' => {
+                    let p: PingSample = record::decode("line_samples", &value)?;
+                    if !p.crosses_the_line() {
+                        old_keys.push(key);
+                        continue;
+                    }
+                    fold.bursts += 1;
+                    fold.clean += u32::from(p.sent > 0 && p.received == p.sent);
+                    fold.rtts.extend(p.median_ms);
+                }
+                b's' => {
+                    let s: SpeedSample = record::decode("line_samples", &value)?;
+                    fold.tests += 1;
+                    fold.down = max_opt(fold.down, Some(s.download_mbps));
+                    fold.up = max_opt(fold.up, Some(s.upload_mbps));
+                }
+                _ => continue,
+            }
+            old_keys.push(key);
+        }
+        let rollups = self.rollups_tree()?;
+        for ((site, day), fold) in folds {
+            let new = fold.rollup(day);
+            let key = rollup_key(&site, day);
+            let merged = match rollups.get(&key)? {
+                Some(bytes) => merge(&record::decode(TREE, &bytes)?, &new),
+                None => new,
+            };
+            rollups.insert(key, record::encode(&merged)?)?;
+            outcome.days_written += 1;
+        }
+        // Rollups are written (not yet flushed) before their samples go:
+        // a crash in between leaves samples to fold again, merged.
+        self.db.flush()?;
+        for key in old_keys {
+            self.line_samples.remove(key)?;
+            outcome.samples_rolled_up += 1;
+        }
+        let oldest_kept = today - Duration::days(i64::from(retention.rollup_days));
+        for entry in rollups.iter().keys() {
+            let key = entry?;
+            let day = (key.iter().position(|b| *b == 0))
+                .and_then(|z| std::str::from_utf8(&key[z + 1..]).ok())
+                .and_then(|d| d.parse::<NaiveDate>().ok());
+            if day.is_some_and(|d| d < oldest_kept) {
+                rollups.remove(key)?;
+                outcome.rollups_dropped += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(outcome)
+    }
+
+    /// A site's daily rollups from `since` on, oldest first.
+    pub fn line_rollups(
+        &self,
+        site: &SiteRef,
+        since: NaiveDate,
+    ) -> Result<Vec<DailyRollup>, StoreError> {
+        let prefix = site.to_string().into_bytes();
+        let from = rollup_key(&prefix, since);
+        let mut to = prefix;
+        to.push(1);
+        self.rollups_tree()?
+            .range(from..to)
+            .values()
+            .map(|v| record::decode(TREE, &v?))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kiemke_shared::{AgentId, CommuneCode, SiteCode};
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::fixture::hardware;
+    use crate::store::Origin;
+
+    #[test]
+    fn old_samples_become_daily_rollups_and_growth_stops() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let site = SiteRef {
+            commune: CommuneCode::parse("24118").expect("code"),
+            site: SiteCode::parse("ttpvhcc").expect("code"),
+        };
+        let origin = Origin {
+            commune: site.commune.clone(),
+            site: Some(site.site.clone()),
+        };
+        let now = Utc::now();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        // 60 days, a burst every 30 minutes: 48 a day.
+        let history = hardware::probe_history(&mut rng, AgentId::generate(), now, 60, 30);
+        for (report, at) in &history {
+            store
+                .ingest_blocking_from(report, Some(&origin), *at)
+                .expect("ingest");
+        }
+        let all_since = now - Duration::days(61);
+        let before = store.ping_samples(&site, all_since).expect("samples").len();
+        assert_eq!(before, 60 * 48);
+        let retention = Retention {
+            raw_days: 30,
+            rollup_days: 45,
+        };
+
+        let done = store
+            .apply_line_retention(now, retention)
+            .expect("retention");
+
+        // Raw samples only from the first raw day on.
+        let cutoff = (now.date_naive() - Duration::days(30))
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let kept = store.ping_samples(&site, all_since).expect("samples");
+        assert!(kept.iter().all(|s| s.at >= cutoff));
+        assert_eq!(done.samples_rolled_up as usize, before - kept.len());
+        // Every rolled-up day is one rollup with all its bursts; those older
+        // than 45 days are gone.
+        let rollups = store
+            .line_rollups(&site, now.date_naive() - Duration::days(400))
+            .expect("rollups");
+        let oldest = now.date_naive() - Duration::days(45);
+        assert!(
+            rollups
+                .iter()
+                .all(|r| r.day >= oldest
+                    && r.day.and_time(chrono::NaiveTime::MIN).and_utc() < cutoff)
+        );
+        let full_days: Vec<_> = rollups.iter().filter(|r| r.ping_bursts == 48).collect();
+        assert!(full_days.len() >= 13, "{rollups:?}");
+        for r in &rollups {
+            assert!(r.clean_bursts <= r.ping_bursts);
+            let (p50, p95) = (r.rtt_p50_ms.expect("p50"), r.rtt_p95_ms.expect("p95"));
+            assert!((12.0..60.0).contains(&p50) && p50 <= p95, "{r:?}");
+        }
+
+        // A second pass changes nothing: growth is bounded by days kept.
+        let again = store
+            .apply_line_retention(now, retention)
+            .expect("retention");
+        assert_eq!(again.samples_rolled_up, 0);
+        assert_eq!(again.rollups_dropped, 0);
+        assert_eq!(
+            store
+                .line_rollups(&site, now.date_naive() - Duration::days(400))
+                .expect("rollups"),
+            rollups
+        );
+    }
+}
