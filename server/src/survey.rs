@@ -102,8 +102,8 @@ fn valid_until(
         .filter(|(d, _)| d.origin.as_ref().is_some_and(|o| &o.commune == commune))
         .map(|(d, _)| d.last_seen + silent);
     let tests = (inputs.speeds.iter())
-        .filter(|s| &s.commune == commune)
-        .map(|s| s.result.started_at + window);
+        .filter(|(site, _)| &site.commune == commune)
+        .flat_map(|(_, samples)| samples.iter().map(|s| s.at + window));
     pcs.chain(tests).filter(|t| *t >= now).min()
 }
 
