@@ -383,6 +383,21 @@ pub fn merge(args: &ServeArgs, file: ConfigFile) -> Result<ServerConfig, ConfigE
             });
         }
     }
+    // The line judgment reads raw samples over its longest window; folding
+    // them sooner would change verdicts, not just save space.
+    let judged_days = crate::lines::WINDOWS_DAYS
+        .into_iter()
+        .chain([crate::lines::LATENCY_DAYS])
+        .max()
+        .unwrap_or(30);
+    if i64::from(config.probe_retention.raw_days) < judged_days {
+        return Err(ConfigError::Invalid {
+            key: "probe-raw-days",
+            problem: format!(
+                "phải từ {judged_days} ngày trở lên (đường truyền được đánh giá trên {judged_days} ngày số liệu gốc)"
+            ),
+        });
+    }
     for (key, value) in [
         ("request-timeout-secs", config.request_timeout),
         ("header-read-timeout-secs", config.header_read_timeout),
@@ -458,6 +473,20 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn raw_probe_samples_outlive_the_line_window() {
+        let file: ConfigFile = toml::from_str("probe-raw-days = 7").expect("parses");
+        assert!(matches!(
+            merge(&ServeArgs::default(), file),
+            Err(ConfigError::Invalid {
+                key: "probe-raw-days",
+                ..
+            })
+        ));
+        let file: ConfigFile = toml::from_str("probe-raw-days = 30").expect("parses");
+        assert!(merge(&ServeArgs::default(), file).is_ok());
     }
 
     #[test]
