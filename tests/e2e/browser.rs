@@ -31,7 +31,7 @@ fn spec() -> FixtureSpec {
     }
 }
 
-pub(crate) fn run_server_command(
+fn run_server_command(
     args: &[&str],
     data: &std::path::Path,
     stdin: Option<&str>,
@@ -52,6 +52,45 @@ pub(crate) fn run_server_command(
     Ok(())
 }
 
+/// Loads the fixture province `spec` describes into `data` with the
+/// server's own `fixture` command (the same generator the test reads).
+pub(crate) fn load_fixture(data: &std::path::Path, spec: &FixtureSpec) -> anyhow::Result<()> {
+    let (seed, communes) = (spec.seed.to_string(), spec.communes.to_string());
+    let (pcs_min, pcs_max) = (spec.pcs_min.to_string(), spec.pcs_max.to_string());
+    run_server_command(
+        &[
+            "fixture",
+            "--seed",
+            &seed,
+            "--communes",
+            &communes,
+            "--pcs-min",
+            &pcs_min,
+            "--pcs-max",
+            &pcs_max,
+        ],
+        data,
+        None,
+    )
+}
+
+/// Adds a user with `user add`: an officer of `commune`, or a province
+/// administrator without one.
+pub(crate) fn add_user(
+    data: &std::path::Path,
+    name: &str,
+    commune: Option<&str>,
+    password: &str,
+) -> anyhow::Result<()> {
+    let mut args = vec!["user", "add", name, "--role"];
+    match commune {
+        Some(code) => args.extend(["commune-officer", "--commune", code]),
+        None => args.push("province-admin"),
+    }
+    args.push("--password-stdin");
+    run_server_command(&args, data, Some(password))
+}
+
 const OFFICER_PASSWORD: &str = "mat-khau-can-bo-xa-2026";
 const ADMIN_PASSWORD: &str = "mat-khau-quan-tri-tinh-2026";
 
@@ -64,47 +103,9 @@ async fn officers_see_their_commune_admins_the_province_and_the_xlsx_matches_the
     let built = fixture::generate(&spec);
     let own = built.communes[0].record.code.to_string();
     let other = built.communes[1].record.code.to_string();
-    run_server_command(
-        &[
-            "fixture",
-            "--seed",
-            "2026",
-            "--communes",
-            "6",
-            "--pcs-min",
-            "20",
-            "--pcs-max",
-            "22",
-        ],
-        &data,
-        None,
-    )?;
-    run_server_command(
-        &[
-            "user",
-            "add",
-            "canbo",
-            "--role",
-            "commune-officer",
-            "--commune",
-            &own,
-            "--password-stdin",
-        ],
-        &data,
-        Some(OFFICER_PASSWORD),
-    )?;
-    run_server_command(
-        &[
-            "user",
-            "add",
-            "sokhcn",
-            "--role",
-            "province-admin",
-            "--password-stdin",
-        ],
-        &data,
-        Some(ADMIN_PASSWORD),
-    )?;
+    load_fixture(&data, &spec)?;
+    add_user(&data, "canbo", Some(&own), OFFICER_PASSWORD)?;
+    add_user(&data, "sokhcn", None, ADMIN_PASSWORD)?;
     let server = ServerProcess::start(server_bin(), &data)?;
     let base = server.url.clone();
 

@@ -16,7 +16,7 @@ use kiemke_tests::browser::Browser;
 use kiemke_tests::server::{ADMIN_TOKEN, ServerProcess};
 use serde_json::Value;
 
-use crate::browser::{officer_cookie, run_server_command};
+use crate::browser::{add_user, load_fixture, officer_cookie};
 use crate::server_bin;
 
 const OFFICER_PASSWORD: &str = "mat-khau-can-bo-xa-2026";
@@ -78,52 +78,10 @@ async fn officers_draw_up_and_submit_admins_consolidate_and_approve_in_a_browser
     let own = built.communes[0].record.code.to_string();
     let own_name = built.communes[0].record.full_name_vi();
     let other = built.communes[1].record.code.to_string();
-    run_server_command(
-        &[
-            "fixture",
-            "--seed",
-            &spec.seed.to_string(),
-            "--communes",
-            &spec.communes.to_string(),
-            "--pcs-min",
-            &spec.pcs_min.to_string(),
-            "--pcs-max",
-            &spec.pcs_max.to_string(),
-        ],
-        &data,
-        None,
-    )?;
-    for (user, commune, password) in [
-        ("canbo", &own, OFFICER_PASSWORD),
-        ("canbokhac", &other, OTHER_PASSWORD),
-    ] {
-        run_server_command(
-            &[
-                "user",
-                "add",
-                user,
-                "--role",
-                "commune-officer",
-                "--commune",
-                commune,
-                "--password-stdin",
-            ],
-            &data,
-            Some(password),
-        )?;
-    }
-    run_server_command(
-        &[
-            "user",
-            "add",
-            "sokhcn",
-            "--role",
-            "province-admin",
-            "--password-stdin",
-        ],
-        &data,
-        Some(ADMIN_PASSWORD),
-    )?;
+    load_fixture(&data, &spec)?;
+    add_user(&data, "canbo", Some(&own), OFFICER_PASSWORD)?;
+    add_user(&data, "canbokhac", Some(&other), OTHER_PASSWORD)?;
+    add_user(&data, "sokhcn", None, ADMIN_PASSWORD)?;
     let server = ServerProcess::start(server_bin(), &data)?;
     let base = server.url.clone();
 
