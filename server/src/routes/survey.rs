@@ -190,6 +190,35 @@ pub fn readable(
     }
 }
 
+/// The commune a form writes to, checked: one the viewer may edit.
+pub fn editable(
+    viewer: &crate::auth::Viewer,
+    code: &str,
+) -> Result<kiemke_shared::CommuneCode, Refusal> {
+    let commune = readable(viewer, code)?;
+    if viewer.may_edit(&commune) {
+        Ok(commune)
+    } else {
+        Err(Refusal::Forbidden {
+            commune: commune.to_string(),
+        })
+    }
+}
+
+/// A form's CSRF token, checked against the viewer's session.
+pub fn check_csrf(viewer: &crate::auth::Viewer, token: Option<&str>) -> Result<(), Refusal> {
+    crate::auth::csrf::verify(viewer, token.unwrap_or("")).map_err(|_| Refusal::Csrf)
+}
+
+/// The message for a form body that could not be decoded.
+pub fn bad_form(lang: Lang) -> String {
+    lang.pick(
+        "Biểu mẫu gửi lên không đọc được; hãy mở lại trang và nhập lại.",
+        "The form could not be read; reopen the page and fill it in again.",
+    )
+    .to_owned()
+}
+
 fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }

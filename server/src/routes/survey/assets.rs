@@ -25,8 +25,8 @@ use chrono::Utc;
 use kiemke_shared::{CommuneCode, DeviceId, Lang};
 use serde::Deserialize;
 
-use super::Refusal;
 use super::pages::{other_tag, render};
+use super::{Refusal, bad_form, check_csrf, editable};
 use crate::auth::Viewer;
 use crate::error::{AppError, InLang};
 use crate::import::assets as import_assets;
@@ -234,22 +234,6 @@ async fn form_page(
 }
 
 /// The commune, if the viewer may edit it.
-fn editable(viewer: &Viewer, code: &str) -> Result<CommuneCode, Refusal> {
-    let commune = super::readable(viewer, code)?;
-    if viewer.may_edit(&commune) {
-        Ok(commune)
-    } else {
-        Err(Refusal::Forbidden {
-            commune: commune.to_string(),
-        })
-    }
-}
-
-fn check_csrf(viewer: &Viewer, form: Option<&AssetForm>) -> Result<(), Refusal> {
-    let token = form.and_then(|f| f.csrf.as_deref()).unwrap_or("");
-    crate::auth::csrf::verify(viewer, token).map_err(|_| Refusal::Csrf)
-}
-
 /// The commune's asset `id`, or a refusal page (unknown id, or another
 /// commune's asset).
 async fn owned(
@@ -359,14 +343,6 @@ fn to_commune(commune: &CommuneCode, lang: Lang) -> Response {
     .into_response()
 }
 
-fn bad_form(lang: Lang) -> String {
-    lang.pick(
-        "Biểu mẫu không đọc được; hãy mở lại trang và nhập lại.",
-        "The form could not be read; reopen the page and fill it in again.",
-    )
-    .to_owned()
-}
-
 pub async fn new(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
@@ -396,7 +372,7 @@ pub async fn create(
         Err(refusal) => return Ok(refusal.page(lang)),
     };
     let form = form.ok().map(|Form(f)| f);
-    if let Err(refusal) = check_csrf(&viewer, form.as_ref()) {
+    if let Err(refusal) = check_csrf(&viewer, form.as_ref().and_then(|f| f.csrf.as_deref())) {
         return Ok(refusal.page(lang));
     }
     let Some(form) = form else {
@@ -489,7 +465,7 @@ pub async fn update(
         Err(refusal) => return Ok(refusal.page(lang)),
     };
     let form = form.ok().map(|Form(f)| f);
-    if let Err(refusal) = check_csrf(&viewer, form.as_ref()) {
+    if let Err(refusal) = check_csrf(&viewer, form.as_ref().and_then(|f| f.csrf.as_deref())) {
         return Ok(refusal.page(lang));
     }
     let old = match owned(&state, lang, &commune, &id).await? {
@@ -550,7 +526,7 @@ pub async fn delete(
         Err(refusal) => return Ok(refusal.page(lang)),
     };
     let form = form.ok().map(|Form(f)| f);
-    if let Err(refusal) = check_csrf(&viewer, form.as_ref()) {
+    if let Err(refusal) = check_csrf(&viewer, form.as_ref().and_then(|f| f.csrf.as_deref())) {
         return Ok(refusal.page(lang));
     }
     let old = match owned(&state, lang, &commune, &id).await? {

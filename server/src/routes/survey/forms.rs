@@ -17,8 +17,8 @@ use chrono::Utc;
 use kiemke_shared::{CommuneCode, Lang, SiteCode, SiteKind, SiteRef};
 use serde::Deserialize;
 
-use super::Refusal;
 use super::pages::{other_tag, render};
+use super::{Refusal, bad_form, check_csrf, editable};
 use crate::auth::Viewer;
 use crate::error::{AppError, InLang};
 use crate::routes::home::labels::{Labels, labels};
@@ -32,10 +32,6 @@ use crate::store::sites::{Line, SiteRecord};
 const MAX_NAME: usize = 120;
 const MAX_LINES: usize = 10;
 
-fn check_csrf(viewer: &Viewer, token: Option<&str>) -> Result<(), Refusal> {
-    crate::auth::csrf::verify(viewer, token.unwrap_or("")).map_err(|_| Refusal::Csrf)
-}
-
 fn audit<B: serde::Serialize, A: serde::Serialize>(
     store: &crate::store::Store,
     viewer: &Viewer,
@@ -45,17 +41,6 @@ fn audit<B: serde::Serialize, A: serde::Serialize>(
     after: Option<&A>,
 ) -> Result<(), crate::store::StoreError> {
     store.audit(&AuditEntry::new(viewer.user.clone(), action, target).change(before, after))
-}
-
-fn editable(viewer: &Viewer, code: &str) -> Result<CommuneCode, Refusal> {
-    let commune = super::readable(viewer, code)?;
-    if viewer.may_edit(&commune) {
-        Ok(commune)
-    } else {
-        Err(Refusal::Forbidden {
-            commune: commune.to_string(),
-        })
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -250,14 +235,6 @@ pub async fn create_commune(
         return commune_page(lang, &viewer, None, form, Some(message.to_owned()));
     }
     Ok(Redirect::to(&format!("/communes/{code}?lang={}", lang.tag())).into_response())
-}
-
-fn bad_form(lang: Lang) -> String {
-    lang.pick(
-        "Biểu mẫu gửi lên không đọc được (cần application/x-www-form-urlencoded).",
-        "The form could not be read (application/x-www-form-urlencoded expected).",
-    )
-    .to_owned()
 }
 
 pub async fn edit_commune(
