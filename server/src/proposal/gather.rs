@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use kiemke_shared::peripherals::PeripheralKind;
-use kiemke_shared::{CommuneCode, DeviceId};
+use kiemke_shared::{CommuneCode, DeviceId, SiteCode};
 
 use super::input::{CommuneInput, DeviceInput, ProposalInput, ReasonInput, Scope, SiteInput};
 use super::lines;
 use crate::policy::file::Severity;
 use crate::policy::{Category, DeviceFlags, Policy, Status};
+use crate::store::manual_assets::ManualAsset;
 use crate::store::{DeviceRecord, Origin, Store, StoreError};
 
 /// Categories counted from the assets entered by hand: no agent sees them
@@ -35,6 +36,11 @@ pub struct Request {
 }
 
 /// Gathers the frozen input of a proposal.
+///
+/// Each source (devices with their flags, peripherals, hand-entered assets)
+/// is read once and grouped by commune before the communes are walked, so a
+/// consolidation of the whole country costs one pass over its devices, not
+/// one per commune.
 pub fn gather(
     store: &Store,
     policy: &Policy,
@@ -58,11 +64,41 @@ pub fn gather(
             set.into_iter().collect()
         }
     };
-    let origins: BTreeMap<DeviceId, Origin> = devices
+    let wanted: BTreeSet<&CommuneCode> = codes.iter().collect();
+    let mut pcs: BTreeMap<&CommuneCode, Vec<(&DeviceRecord, &DeviceFlags)>> = BTreeMap::new();
+    for (record, flags) in &devices {
+        if let Some(flags) = flags
+            && let Some(code) = flags.commune.as_ref().filter(|c| wanted.contains(c))
+        {
+            pcs.entry(code).or_default().push((record, flags));
+        }
+    }
+    let origins: BTreeMap<DeviceId, &Origin> = devices
         .iter()
-        .filter_map(|(r, _)| r.origin.clone().map(|o| (r.id, o)))
+        .filter_map(|(r, _)| r.origin.as_ref().map(|o| (r.id, o)))
         .collect();
-    let peripherals = store.list_peripherals()?;
+    // A peripheral belongs where the first PC that saw it (and has an
+    // origin) is enrolled.
+    let mut seen: BTreeMap<CommuneCode, Vec<(Category, Option<SiteCode>)>> = BTreeMap::new();
+    for p in store.list_peripherals()? {
+        let Some(origin) = p.seen_by.iter().find_map(|pc| origins.get(pc)) else {
+            continue;
+        };
+        if wanted.contains(&origin.commune) {
+            seen.entry(origin.commune.clone())
+                .or_default()
+                .push((category_of(p.kind), origin.site.clone()));
+        }
+    }
+    let mut by_hand: BTreeMap<CommuneCode, Vec<ManualAsset>> = BTreeMap::new();
+    for asset in store.manual_assets(None)? {
+        if wanted.contains(&asset.asset.commune) {
+            by_hand
+                .entry(asset.asset.commune.clone())
+                .or_default()
+                .push(asset);
+        }
+    }
     let mut province = None;
     let mut communes = Vec::new();
     for code in codes {
@@ -84,10 +120,7 @@ pub fn gather(
             })
             .collect();
         let mut flagged = Vec::new();
-        for (record, flags) in &devices {
-            let Some(flags) = flags.as_ref().filter(|f| f.commune.as_ref() == Some(&code)) else {
-                continue;
-            };
+        for (record, flags) in pcs.get(&code).into_iter().flatten() {
             *site_entry(&mut sites, flags.site.as_ref(), policy)
                 .held
                 .entry(flags.category)
@@ -98,28 +131,15 @@ pub fn gather(
                 flagged.push(device_input(store, record, flags)?);
             }
         }
-        for p in &peripherals {
-            let Some(origin) = p.seen_by.iter().find_map(|pc| origins.get(pc)) else {
-                continue;
-            };
-            if origin.commune != code {
-                continue;
-            }
-            let category = match p.kind {
-                PeripheralKind::Printer => Category::Printer,
-                PeripheralKind::Mfp => Category::Mfp,
-                PeripheralKind::Scanner => Category::Scanner,
-                PeripheralKind::NetworkGear => Category::NetworkGear,
-                PeripheralKind::Other => Category::Other,
-            };
-            *site_entry(&mut sites, origin.site.as_ref(), policy)
+        for (category, site) in seen.get(&code).into_iter().flatten() {
+            *site_entry(&mut sites, site.as_ref(), policy)
                 .held
-                .entry(category)
+                .entry(*category)
                 .or_default() += 1;
         }
         // Photocopiers no agent sees: from the assets entered by hand, when
         // the commune keeps such a register (else their holdings are unknown).
-        let by_hand = store.manual_assets(Some(&code))?;
+        let by_hand = by_hand.remove(&code).unwrap_or_default();
         let hand_counted = if by_hand.is_empty() {
             Vec::new()
         } else {
@@ -162,11 +182,22 @@ pub fn gather(
     })
 }
 
+/// The norm category a reported peripheral is counted under.
+fn category_of(kind: PeripheralKind) -> Category {
+    match kind {
+        PeripheralKind::Printer => Category::Printer,
+        PeripheralKind::Mfp => Category::Mfp,
+        PeripheralKind::Scanner => Category::Scanner,
+        PeripheralKind::NetworkGear => Category::NetworkGear,
+        PeripheralKind::Other => Category::Other,
+    }
+}
+
 /// The site entry for `code` (a site the registry does not know gets an
 /// entry named by its code; `None` the "unknown site" entry).
 fn site_entry<'a>(
     sites: &'a mut Vec<SiteInput>,
-    code: Option<&kiemke_shared::SiteCode>,
+    code: Option<&SiteCode>,
     policy: &Policy,
 ) -> &'a mut SiteInput {
     let index = match sites.iter().position(|s| s.code.as_ref() == code) {
