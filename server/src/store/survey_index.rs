@@ -466,6 +466,7 @@ mod tests {
                 .collect();
             assert_eq!(by_index, by_scan, "{when}: peripherals of {code}");
         }
+        crate::store::flags::tests::assert_index_equals_scan(store, when);
     }
 
     #[test]
