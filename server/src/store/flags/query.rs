@@ -148,27 +148,30 @@ impl Store {
         struct Seen {
             last_seen: DateTime<Utc>,
         }
+        // The index holds each device under its stored flags' status and
+        // commune (written in the same transaction): with no other filter,
+        // being listed there admits a device, and only the page's flags
+        // are read.
+        let index_decides =
+            filter.category.is_none() && filter.site.is_none() && filter.reason.is_none();
         let mut admitted = Vec::new();
         for id in self.indexed_flagged_ids(filter.status, filter.commune.as_deref())? {
-            let Some(flags) = self.flags(&id)? else {
-                continue;
-            };
-            if !filter.admits(Some(&flags)) {
+            if !index_decides && !self.flags(&id)?.is_some_and(|f| filter.admits(Some(&f))) {
                 continue;
             }
             let Some(bytes) = self.devices.get(id.as_bytes())? else {
                 continue;
             };
             let seen: Seen = record::decode("devices", &bytes)?;
-            admitted.push((seen.last_seen, id, flags));
+            admitted.push((seen.last_seen, id));
         }
         admitted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut devices = Vec::new();
-        for (_, id, flags) in admitted.iter().skip(offset).take(limit) {
+        for (_, id) in admitted.iter().skip(offset).take(limit) {
             if let Some(r) = self.device_record(id)? {
                 devices.push(FlaggedDevice {
                     summary: r.summary(),
-                    flags: Some(FlagBrief::from(flags)),
+                    flags: self.flags(id)?.as_ref().map(FlagBrief::from),
                 });
             }
         }
