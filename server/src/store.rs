@@ -275,6 +275,7 @@ impl Store {
             group_flush: Arc::default(),
         };
         store.ensure_survey_index()?;
+        store.ensure_flag_index()?;
         Ok(store)
     }
 

@@ -12,8 +12,10 @@
 //!   [`crate::store::survey::SurveyInputs`].
 //!
 //! [`province`] reads each commune's aggregate, kept up to date on ingest
-//! (`crate::store::survey_index`); [`commune`] reads one commune's PCs
-//! through the same index and aggregates.
+//! (`crate::store::survey_index`), and [`overview`] the same rows without
+//! the sites' lines (what the overview page shows); [`commune`] reads one
+//! commune's PCs and their peripherals through the same index and
+//! aggregates.
 
 pub mod aggregate;
 pub mod lines;
@@ -22,7 +24,10 @@ pub mod traffic_light;
 use chrono::{DateTime, Duration, Utc};
 use kiemke_shared::CommuneCode;
 
-pub use self::aggregate::{CommuneDetail, CommuneSurvey, DeviceLine, ProvinceSurvey, Totals};
+pub use self::aggregate::{
+    CommuneDetail, CommuneSummary, CommuneSurvey, DeviceLine, ProvinceOverview, ProvinceSurvey,
+    Totals,
+};
 pub use self::lines::{DailyBest, SiteLine};
 pub use self::traffic_light::{Light, Unmet};
 use crate::policy::Policy;
@@ -50,6 +55,23 @@ pub fn province(
     Ok(aggregate::summarize(communes, now))
 }
 
+/// The overview page's data: each commune's stored summary (its row
+/// without the sites' lines), after the same refresh as [`province`], and
+/// the totals.
+pub fn overview(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<ProvinceOverview, StoreError> {
+    let (mut records, stale) = store.survey_overview_checked(&policy.fingerprint, now)?;
+    if !stale.is_empty() {
+        refresh_these(store, policy, now, &stale)?;
+        records = store.survey_overview_records()?;
+    }
+    let communes = records.into_iter().map(|(_, r)| r.row).collect();
+    Ok(aggregate::overview(communes, now))
+}
+
 /// The province recomputed from every device (what [`province`]'s stored
 /// aggregates must equal; tests compare the two).
 pub fn province_by_scan(
@@ -67,6 +89,17 @@ const REFRESH_BATCH: usize = 256;
 /// Recomputes the stored aggregates that are out of date at `now`.
 pub fn refresh(store: &Store, policy: &Policy, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let stale = store.stale_survey_aggregates(&policy.fingerprint, now)?;
+    refresh_these(store, policy, now, &stale)?;
+    Ok(stale.len())
+}
+
+/// Recomputes the aggregates of `stale`.
+fn refresh_these(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    stale: &[crate::store::survey_index::Stale],
+) -> Result<(), StoreError> {
     let since = window_start(policy, now);
     for batch in stale.chunks(REFRESH_BATCH) {
         let codes: Vec<CommuneCode> = batch.iter().map(|s| s.commune.clone()).collect();
@@ -83,7 +116,7 @@ pub fn refresh(store: &Store, policy: &Policy, now: DateTime<Utc>) -> Result<usi
             store.put_survey_aggregate(entry, row.as_ref())?;
         }
     }
-    Ok(stale.len())
+    Ok(())
 }
 
 /// The last instant (from `now` on) before which time alone cannot change

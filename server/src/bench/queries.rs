@@ -7,6 +7,13 @@
 //! the list of PCs flagged `replace`, the province's XLSX export and a
 //! consolidated proposal. Then the server's memory, the store's size, and
 //! the time to restart and serve the overview again.
+//!
+//! `--data DIR` loads into `DIR` and keeps it; a later run with the same
+//! `--data` (and the same `--devices`/`--seed`, which pick the commune
+//! page) skips the load and measures that store as it is — opened by this
+//! build, so a store from an older build is upgraded first (the time is
+//! printed). Its earlier runs' writes stay in it (e.g. the proposals the
+//! previous run created).
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +51,11 @@ pub struct QueriesArgs {
     /// Ngôn ngữ: vi hoặc en (language)
     #[arg(long, env = "KIEMKE_SERVER_LANG", value_name = "vi|en")]
     pub lang: Option<Lang>,
+    /// Thư mục kho: nạp vào đó và giữ lại; nếu đã có kho thì dùng lại, không
+    /// nạp (store directory: loaded and kept; reused without loading when
+    /// it already holds a store)
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
 }
 
 struct Query {
@@ -91,12 +103,39 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
     let as_of = spec.now.date_naive();
     let (probe_days, every) = (args.probe_days.min(400), args.probe_every_minutes.max(1));
     let now = spec.now;
+    let (data, seed) = (args.data.clone(), args.seed);
+    let reuse = (data.as_deref())
+        .is_some_and(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()));
     let (server, loaded, history_note) = tokio::task::spawn_blocking(move || {
         let mut loaded = None;
         let mut history_note = String::new();
-        let server = SpawnedServer::start(lang, Duration::from_secs(600), |dir| {
+        let prepare = |dir: &std::path::Path| {
+            let opening = Instant::now();
             let store =
                 crate::store::Store::open(dir).map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+            if reuse {
+                loaded = Some(fixture::load::Loaded {
+                    communes: store.communes().map_err(|e| anyhow::anyhow!(e.message(lang)))?.len(),
+                    sites: (store.sites(None))
+                        .map_err(|e| anyhow::anyhow!(e.message(lang)))?
+                        .len(),
+                    reports: usize::try_from(store.report_count()).unwrap_or(usize::MAX),
+                    devices: usize::try_from(store.device_count()).unwrap_or(usize::MAX),
+                });
+                history_note = match lang {
+                    Lang::Vi => format!(
+                        "Dùng lại kho đã nạp ở {} (không nạp lại); mở kho mất {:.1} s",
+                        dir.display(),
+                        opening.elapsed().as_secs_f64()
+                    ),
+                    Lang::En => format!(
+                        "Reused the store loaded earlier in {} (no load); opening it took {:.1} s",
+                        dir.display(),
+                        opening.elapsed().as_secs_f64()
+                    ),
+                };
+                return Ok(());
+            }
             let done = fixture::load::load(&store, &province, Policy::shipped(), as_of, |d, n| {
                 if d % 50 == 0 || d == n {
                     eprint!("\r{d}/{n}    ");
@@ -109,7 +148,7 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
             // through the ingest; then the retention a server applies.
             if probe_days > 0 {
                 use rand::SeedableRng;
-                let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed ^ 0x005e_ed0f_1157);
+                let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x005e_ed0f_1157);
                 let mut reports = 0usize;
                 for (i, commune) in province.communes.iter().enumerate() {
                     for pc in commune.pcs.iter().take(commune.sites.len()) {
@@ -157,7 +196,13 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
                 };
             }
             Ok(())
-        })?;
+        };
+        let server = match &data {
+            Some(dir) => {
+                SpawnedServer::start_in(dir.clone(), None, lang, Duration::from_secs(600), prepare)?
+            }
+            None => SpawnedServer::start(lang, Duration::from_secs(600), prepare)?,
+        };
         anyhow::Ok((server, loaded, history_note))
     })
     .await??;
@@ -226,19 +271,21 @@ pub async fn command(args: QueriesArgs) -> anyhow::Result<()> {
         "{}",
         match lang {
             Lang::Vi => format!(
-                "Tỉnh giả lập: {} xã, {} điểm, {} máy tính ({} báo cáo), nạp trong {:.0} s",
+                "Tỉnh giả lập: {} xã, {} điểm, {} máy tính ({} báo cáo), {} {:.0} s",
                 loaded.communes,
                 loaded.sites,
                 loaded.devices,
                 loaded.reports,
+                if reuse { "chuẩn bị" } else { "nạp trong" },
                 load_time.as_secs_f64()
             ),
             Lang::En => format!(
-                "Fixture: {} communes, {} sites, {} PCs ({} reports), loaded in {:.0} s",
+                "Fixture: {} communes, {} sites, {} PCs ({} reports), {} {:.0} s",
                 loaded.communes,
                 loaded.sites,
                 loaded.devices,
                 loaded.reports,
+                if reuse { "ready in" } else { "loaded in" },
                 load_time.as_secs_f64()
             ),
         }

@@ -13,13 +13,15 @@ use anyhow::{Context, bail};
 use kiemke_shared::Lang;
 
 /// A running server started by a benchmark; stopped (killed) on drop, its
-/// data directory removed.
+/// data directory removed unless the caller named it.
 pub struct SpawnedServer {
     child: Child,
     pub url: String,
     pub admin_token: String,
     pub data_dir: PathBuf,
-    _temp: tempfile::TempDir,
+    /// The temporary directory holding `data_dir`, removed on drop; `None`
+    /// for a directory the caller chose (kept for the next run).
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl SpawnedServer {
@@ -37,6 +39,18 @@ impl SpawnedServer {
             .tempdir()
             .context("temporary data directory")?;
         let data_dir = temp.path().join("data");
+        Self::start_in(data_dir, Some(temp), lang, ready_within, prepare)
+    }
+
+    /// Like [`SpawnedServer::start`] on `data_dir`, which is kept when
+    /// `temp` is `None` (a benchmark reusing a store it loaded before).
+    pub fn start_in(
+        data_dir: PathBuf,
+        temp: Option<tempfile::TempDir>,
+        lang: Lang,
+        ready_within: Duration,
+        prepare: impl FnOnce(&Path) -> anyhow::Result<()>,
+    ) -> anyhow::Result<SpawnedServer> {
         prepare(&data_dir)?;
         let admin_token = crate::auth::secret::generate().expose().to_owned();
         let (child, url) = start_on(&data_dir, &admin_token, lang, ready_within)?;

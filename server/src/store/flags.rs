@@ -4,11 +4,16 @@
 //!   (JSON), written when a device's status or its counted reasons change;
 //! - `meta` keys `policy_fingerprint` and `flags_evaluated_on`: what the
 //!   stored flags were computed with, so a server started with another
-//!   policy (or on a later day) recomputes them all.
+//!   policy (or on a later day) recomputes them all;
+//! - `flags_by_status`: the devices by status and commune ([`index`]).
+//!
+//! A save writes the flags, their history, the index and the commune's
+//! out-of-date mark (`super::survey_index`) in one transaction.
 //!
 //! Evaluation is pure ([`crate::policy::flags::evaluate`]); this module
 //! gathers its inputs (latest inventory, register entry) and keeps results.
 
+mod index;
 mod query;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -168,13 +173,26 @@ impl Store {
     pub fn save_flags(&self, new: &DeviceFlags) -> Result<bool, StoreError> {
         let id = new.device_id;
         let encoded = record::encode(new)?;
+        // The commune's overview row counts statuses and categories.
+        let commune = self
+            .device_record(&id)?
+            .and_then(|d| d.origin)
+            .map(|o| o.commune);
         let (flags_tree, history_tree) = (self.flags_tree()?, self.history_tree()?);
-        let changed = (&flags_tree, &history_tree)
-            .transaction(|(current, history)| {
+        let (index_tree, survey_tree) = (
+            self.flag_index_tree()?,
+            self.db.open_tree(super::survey_index::INDEX_TREE)?,
+        );
+        let changed = (&flags_tree, &history_tree, &index_tree, &survey_tree)
+            .transaction(|(current, history, by_status, survey)| {
                 let old: Option<DeviceFlags> = match current.get(id.as_bytes())? {
                     Some(bytes) => record::decode(FLAGS, &bytes).ok(),
                     None => None,
                 };
+                index::on_save(by_status, old.as_ref(), new)?;
+                if let Some(commune) = &commune {
+                    super::survey_index::mark_tx(survey, commune)?;
+                }
                 let changed = old.as_ref().is_none_or(|o| {
                     o.status != new.status || o.counted_rules() != new.counted_rules()
                 });
@@ -199,10 +217,6 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
-        // The commune's overview row counts statuses and categories.
-        if let Some(origin) = self.device_record(&id)?.and_then(|d| d.origin) {
-            self.mark_survey_stale(&origin.commune)?;
-        }
         self.group_flush.flush(&self.db)?;
         Ok(changed)
     }
@@ -242,4 +256,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

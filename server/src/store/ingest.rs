@@ -188,6 +188,7 @@ impl Store {
                         devices: per_devices,
                         identity: per_identity,
                         page_counts,
+                        survey_index,
                     };
                     let id = &report.report_id.as_bytes()[..];
                     if let Some(bytes) = reports.get(id)? {

@@ -26,7 +26,8 @@
 //! bare keys.
 //!
 //! Written inside the ingest's transaction ([`absorb`]), so a report and
-//! its peripherals are stored together or not at all.
+//! its peripherals are stored together or not at all; so is the survey
+//! index's entry saying which PC saw each (`super::survey_index`).
 
 use std::collections::BTreeSet;
 
@@ -100,6 +101,9 @@ pub(super) struct Trees<'a> {
     pub devices: &'a TransactionalTree,
     pub identity: &'a TransactionalTree,
     pub page_counts: &'a TransactionalTree,
+    /// `survey_index`: which peripherals each PC has seen (see
+    /// `super::survey_index`).
+    pub survey_index: &'a TransactionalTree,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -230,6 +234,7 @@ pub(super) fn absorb(
             site: None,
         });
         merge(&mut rec, p, serial, pc, at);
+        super::survey_index::on_sighting(trees.survey_index, &pc, &rec.id)?;
         if let Some(origin) = origin {
             rec.commune = Some(origin.commune.clone());
             rec.site.clone_from(&origin.site);
@@ -314,6 +319,11 @@ fn merge(
     }
 }
 
+/// The listing order: printers first, then by model.
+pub(super) fn sort_for_listing(all: &mut [PeripheralRecord]) {
+    all.sort_by(|a, b| (!a.kind.prints(), &a.model, a.id).cmp(&(!b.kind.prints(), &b.model, b.id)));
+}
+
 impl Store {
     /// Every peripheral, printers first, then by model.
     pub fn list_peripherals(&self) -> Result<Vec<PeripheralRecord>, StoreError> {
@@ -337,10 +347,16 @@ impl Store {
                 commune.is_none() || r.as_ref().map_or(true, |r| r.commune.as_ref() == commune)
             })
             .collect::<Result<_, _>>()?;
-        all.sort_by(|a, b| {
-            (!a.kind.prints(), &a.model, a.id).cmp(&(!b.kind.prints(), &b.model, b.id))
-        });
+        sort_for_listing(&mut all);
         Ok(all)
+    }
+
+    /// One peripheral's record.
+    pub fn peripheral_record(&self, id: &DeviceId) -> Result<Option<PeripheralRecord>, StoreError> {
+        match self.peripherals.get(id.as_bytes())? {
+            Some(bytes) => record::decode("peripherals", &bytes).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// One peripheral and its page-counter history, oldest first.

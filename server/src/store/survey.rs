@@ -39,7 +39,8 @@ pub struct SurveyInputs {
 impl Store {
     /// The survey's inputs for `commune` (or every commune), with speed tests
     /// since `since`. One commune reads only its own PCs (through the
-    /// survey index, see [`super::survey_index`]); the province scans.
+    /// survey index, see [`super::survey_index`], and the peripherals they
+    /// saw through the same index); the province scans.
     pub fn survey_inputs(
         &self,
         commune: Option<&CommuneCode>,
@@ -51,7 +52,14 @@ impl Store {
                 let devices: Vec<_> = (self.flagged_devices()?.into_iter())
                     .filter(|(d, _)| d.origin.is_some())
                     .collect();
-                self.complete_inputs(self.communes()?, self.sites(None)?, devices, since)
+                let peripherals = self.list_peripherals()?;
+                self.complete_inputs(
+                    self.communes()?,
+                    self.sites(None)?,
+                    devices,
+                    peripherals,
+                    since,
+                )
             }
         }
     }
@@ -77,19 +85,27 @@ impl Store {
                 }
             }
         }
-        self.complete_inputs(communes, sites, devices, since)
+        // Only the peripherals these PCs saw, through the survey index.
+        let mut peripherals = Vec::new();
+        for id in self.peripheral_ids_seen_by(devices.iter().map(|(d, _)| d.id))? {
+            peripherals.extend(self.peripheral_record(&id)?);
+        }
+        super::peripherals::sort_for_listing(&mut peripherals);
+        self.complete_inputs(communes, sites, devices, peripherals, since)
     }
 
-    /// Adds the peripherals the `devices` saw and their speed tests.
+    /// Adds the peripherals (of `candidates`) the `devices` saw and the
+    /// sites' speed tests.
     fn complete_inputs(
         &self,
         communes: Vec<CommuneRecord>,
         sites: Vec<SiteRecord>,
         devices: Vec<(DeviceRecord, Option<DeviceFlags>)>,
+        candidates: Vec<PeripheralRecord>,
         since: DateTime<Utc>,
     ) -> Result<SurveyInputs, StoreError> {
         let ids: std::collections::BTreeSet<DeviceId> = devices.iter().map(|(d, _)| d.id).collect();
-        let peripherals = (self.list_peripherals()?.into_iter())
+        let peripherals = (candidates.into_iter())
             .filter(|p| p.seen_by.iter().any(|pc| ids.contains(pc)))
             .collect();
         let mut speeds = BTreeMap::new();

@@ -50,6 +50,74 @@ pub struct CommuneSurvey {
     pub unmet: Vec<Unmet>,
 }
 
+/// A commune's row of the overview page: [`CommuneSurvey`] without its
+/// sites' lines (only how many there are), so the page reads a few hundred
+/// bytes per commune instead of every site's 30-day series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommuneSummary {
+    pub code: String,
+    pub name: String,
+    pub kind: Option<CommuneKind>,
+    pub registered: bool,
+    pub devices_by_category: BTreeMap<Category, u64>,
+    pub devices_total: u64,
+    pub pcs: u64,
+    pub replace: u64,
+    pub watch: u64,
+    pub replace_share_percent: f64,
+    pub watch_share_percent: f64,
+    /// The commune's registered sites.
+    pub sites: u32,
+    pub sites_meeting_target: u32,
+    pub last_report: Option<DateTime<Utc>>,
+    pub silent_pcs: u64,
+    pub light: Light,
+    pub unmet: Vec<Unmet>,
+}
+
+impl From<&CommuneSurvey> for CommuneSummary {
+    fn from(c: &CommuneSurvey) -> CommuneSummary {
+        CommuneSummary {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            kind: c.kind,
+            registered: c.registered,
+            devices_by_category: c.devices_by_category.clone(),
+            devices_total: c.devices_total,
+            pcs: c.pcs,
+            replace: c.replace,
+            watch: c.watch,
+            replace_share_percent: c.replace_share_percent,
+            watch_share_percent: c.watch_share_percent,
+            sites: u32::try_from(c.sites.len()).unwrap_or(u32::MAX),
+            sites_meeting_target: c.sites_meeting_target,
+            last_report: c.last_report,
+            silent_pcs: c.silent_pcs,
+            light: c.light,
+            unmet: c.unmet.clone(),
+        }
+    }
+}
+
+/// The overview page's data: every commune's summary and the totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvinceOverview {
+    pub generated_at: DateTime<Utc>,
+    /// By commune code.
+    pub communes: Vec<CommuneSummary>,
+    pub totals: Totals,
+}
+
+impl From<&ProvinceSurvey> for ProvinceOverview {
+    fn from(s: &ProvinceSurvey) -> ProvinceOverview {
+        ProvinceOverview {
+            generated_at: s.generated_at,
+            communes: s.communes.iter().map(CommuneSummary::from).collect(),
+            totals: s.totals.clone(),
+        }
+    }
+}
+
 /// One device as pages and exports list it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceLine {
@@ -338,8 +406,27 @@ pub fn details(inputs: &SurveyInputs, policy: &Policy, now: DateTime<Utc>) -> Ve
 
 /// The province's totals over `communes`.
 pub fn summarize(communes: Vec<CommuneSurvey>, now: DateTime<Utc>) -> ProvinceSurvey {
+    let summaries: Vec<CommuneSummary> = communes.iter().map(CommuneSummary::from).collect();
+    ProvinceSurvey {
+        generated_at: now,
+        totals: totals(&summaries),
+        communes,
+    }
+}
+
+/// The overview over `communes`' summaries.
+pub fn overview(communes: Vec<CommuneSummary>, now: DateTime<Utc>) -> ProvinceOverview {
+    ProvinceOverview {
+        generated_at: now,
+        totals: totals(&communes),
+        communes,
+    }
+}
+
+/// The province's totals over `communes`.
+fn totals(communes: &[CommuneSummary]) -> Totals {
     let mut totals = Totals::default();
-    for c in &communes {
+    for c in communes {
         totals.communes += 1;
         match c.light {
             Light::Xanh => totals.xanh += 1,
@@ -353,15 +440,11 @@ pub fn summarize(communes: Vec<CommuneSurvey>, now: DateTime<Utc>) -> ProvinceSu
         totals.pcs += c.pcs;
         totals.replace += c.replace;
         totals.watch += c.watch;
-        totals.sites += c.sites.len() as u32;
+        totals.sites += c.sites;
         totals.sites_meeting_target += c.sites_meeting_target;
         totals.silent_pcs += c.silent_pcs;
     }
-    ProvinceSurvey {
-        generated_at: now,
-        communes,
-        totals,
-    }
+    totals
 }
 
 /// One commune in detail; `None` when it is neither registered nor

@@ -11,7 +11,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, InLang};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
-use crate::survey::{self, ProvinceSurvey};
+use crate::survey::{self, ProvinceOverview, ProvinceSurvey};
 
 /// The survey the viewer may see: a commune officer's has their commune
 /// only, and totals over it.
@@ -38,6 +38,25 @@ pub async fn visible_survey(
                 }
             }
         })
+        .await
+}
+
+/// The overview page's rows the viewer may see: the stored summaries for
+/// the province, or the officer's commune computed as in
+/// [`visible_survey`].
+pub async fn visible_overview(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<ProvinceOverview, crate::store::StoreError> {
+    if viewer.commune_scope().is_some() {
+        return Ok(ProvinceOverview::from(
+            &visible_survey(state, viewer).await?,
+        ));
+    }
+    let policy = state.policy.clone();
+    state
+        .store
+        .blocking(move |store| survey::overview(store, &policy, Utc::now()))
         .await
 }
 

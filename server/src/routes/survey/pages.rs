@@ -22,7 +22,7 @@ use crate::routes::home::format;
 use crate::routes::home::labels::Labels;
 use crate::routes::lang::PageLang;
 use crate::state::AppState;
-use crate::survey::{self, CommuneSurvey, Light};
+use crate::survey::{self, CommuneSummary, Light};
 
 /// The other language's tag, for `base.html`'s switch link.
 pub fn other_tag(lang: Lang) -> &'static str {
@@ -131,7 +131,7 @@ pub struct OverviewPage {
     pub may_create: bool,
 }
 
-fn count(c: &CommuneSurvey, categories: &[Category]) -> u64 {
+fn count(c: &CommuneSummary, categories: &[Category]) -> u64 {
     categories
         .iter()
         .filter_map(|k| c.devices_by_category.get(k))
@@ -154,7 +154,7 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(|| format::MISSING.to_owned(), format::time)
 }
 
-fn overview_row(c: &CommuneSurvey, lang: Lang) -> OverviewRow {
+fn overview_row(c: &CommuneSummary, lang: Lang) -> OverviewRow {
     OverviewRow {
         href: format!("/communes/{}?lang={}", c.code, lang.tag()),
         code: c.code.clone(),
@@ -169,7 +169,7 @@ fn overview_row(c: &CommuneSurvey, lang: Lang) -> OverviewRow {
         total: c.devices_total,
         replace: percent(c.replace_share_percent, lang),
         watch: percent(c.watch_share_percent, lang),
-        lines: format!("{}/{}", c.sites_meeting_target, c.sites.len()),
+        lines: format!("{}/{}", c.sites_meeting_target, c.sites),
         last: when(c.last_report),
         silent: c.silent_pcs,
     }
@@ -184,10 +184,10 @@ fn invalid(field: &str, vi: String, en: String) -> Refusal {
 }
 
 /// Filters and sorts the communes as the query asks.
-pub fn select(
-    communes: &[CommuneSurvey],
+pub fn select<'a>(
+    communes: &'a [CommuneSummary],
     query: &OverviewQuery,
-) -> Result<Vec<CommuneSurvey>, Refusal> {
+) -> Result<Vec<&'a CommuneSummary>, Refusal> {
     let sort = query.sort.as_deref().unwrap_or("code");
     if !SORT_KEYS.contains(&sort) {
         return Err(invalid(
@@ -225,10 +225,9 @@ pub fn select(
             "The search text is at most 100 characters.".into(),
         ));
     }
-    let mut rows: Vec<CommuneSurvey> = (communes.iter())
+    let mut rows: Vec<&CommuneSummary> = (communes.iter())
         .filter(|c| light.is_none_or(|l| c.light == l))
         .filter(|c| q.is_empty() || c.name.to_lowercase().contains(&q) || c.code.contains(&q))
-        .cloned()
         .collect();
     rows.sort_by(|a, b| {
         let order = match sort {
@@ -237,8 +236,8 @@ pub fn select(
             "devices" => a.devices_total.cmp(&b.devices_total),
             "replace" => a.replace_share_percent.total_cmp(&b.replace_share_percent),
             "lines" => (a.sites_meeting_target * 1000)
-                .checked_div(a.sites.len().max(1) as u32)
-                .cmp(&(b.sites_meeting_target * 1000).checked_div(b.sites.len().max(1) as u32)),
+                .checked_div(a.sites.max(1))
+                .cmp(&(b.sites_meeting_target * 1000).checked_div(b.sites.max(1))),
             "last" => a.last_report.cmp(&b.last_report),
             "silent" => a.silent_pcs.cmp(&b.silent_pcs),
             _ => std::cmp::Ordering::Equal,
@@ -284,7 +283,7 @@ pub async fn overview(
 ) -> Result<Response, AppError> {
     let Query(query) =
         query.map_err(|e| AppError::new(lang, Failure::InvalidQuery(e.body_text())))?;
-    let survey = super::api::visible_survey(&state, &viewer)
+    let survey = super::api::visible_overview(&state, &viewer)
         .await
         .in_lang(lang)?;
     let rows = match select(&survey.communes, &query) {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use kiemke_shared::api::DeviceSummary;
 use serde::{Deserialize, Serialize};
 
@@ -131,7 +132,58 @@ impl Store {
     }
 
     /// Devices admitted by `filter`, most recently seen first, one page.
+    /// A filter on status or commune reads only the devices the index
+    /// (`super::index`) gives for it; others read every device.
     pub fn list_flagged(
+        &self,
+        filter: &DeviceFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<FlaggedList, StoreError> {
+        if filter.status.is_none() && filter.commune.is_none() {
+            return self.list_flagged_by_scan(filter, limit, offset);
+        }
+        /// What the ordering needs of a device record.
+        #[derive(Deserialize)]
+        struct Seen {
+            last_seen: DateTime<Utc>,
+        }
+        // The index holds each device under its stored flags' status and
+        // commune (written in the same transaction): with no other filter,
+        // being listed there admits a device, and only the page's flags
+        // are read.
+        let index_decides =
+            filter.category.is_none() && filter.site.is_none() && filter.reason.is_none();
+        let mut admitted = Vec::new();
+        for id in self.indexed_flagged_ids(filter.status, filter.commune.as_deref())? {
+            if !index_decides && !self.flags(&id)?.is_some_and(|f| filter.admits(Some(&f))) {
+                continue;
+            }
+            let Some(bytes) = self.devices.get(id.as_bytes())? else {
+                continue;
+            };
+            let seen: Seen = record::decode("devices", &bytes)?;
+            admitted.push((seen.last_seen, id));
+        }
+        admitted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut devices = Vec::new();
+        for (_, id) in admitted.iter().skip(offset).take(limit) {
+            if let Some(r) = self.device_record(id)? {
+                devices.push(FlaggedDevice {
+                    summary: r.summary(),
+                    flags: self.flags(id)?.as_ref().map(FlagBrief::from),
+                });
+            }
+        }
+        Ok(FlaggedList {
+            devices,
+            total: admitted.len() as u64,
+        })
+    }
+
+    /// [`Store::list_flagged`] reading every device and its flags (what
+    /// the indexed list must equal; tests compare the two).
+    pub fn list_flagged_by_scan(
         &self,
         filter: &DeviceFilter,
         limit: usize,
