@@ -201,9 +201,34 @@ async fn refresh_flags(state: &AppState) -> Result<(), crate::store::StoreError>
     Ok(())
 }
 
+/// Recomputes the survey's out-of-date commune rows in the background: at
+/// start (after a policy change every commune is out of date, and a page
+/// view would otherwise pay for all of them) and then hourly (rows that
+/// time alone changes: PCs turning silent, tests leaving the line window).
+/// Page views still refresh what ingests marked since.
+async fn refresh_survey(state: &AppState) {
+    let policy = state.policy.clone();
+    let started = std::time::Instant::now();
+    match (state.store)
+        .blocking(move |store| crate::survey::refresh(store, &policy, chrono::Utc::now()))
+        .await
+    {
+        Ok(0) => {}
+        Ok(communes) => tracing::info!(
+            communes,
+            ms = started.elapsed().as_millis(),
+            "đã cập nhật số liệu khảo sát / survey rows refreshed"
+        ),
+        Err(e) => {
+            tracing::error!(cause = %e, "không cập nhật được số liệu khảo sát / survey refresh failed")
+        }
+    }
+}
+
 /// Service lives end on dates, not on reports: re-evaluate when the day
-/// changes, checking hourly; and fold old probe samples into daily
-/// rollups once a day (`crate::store::line_rollups`).
+/// changes, checking hourly, then catch up the survey's out-of-date rows
+/// ([`refresh_survey`]); and fold old probe samples into daily rollups once
+/// a day (`crate::store::line_rollups`). The first round runs at start.
 async fn refresh_flags_daily(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.tick().await;
@@ -212,6 +237,7 @@ async fn refresh_flags_daily(state: AppState) {
         if let Err(e) = refresh_flags(&state).await {
             tracing::error!(cause = %e, "không đánh giá lại được trạng thái / flag refresh failed");
         }
+        refresh_survey(&state).await;
         // Probe retention once a day (the first time at start).
         let today = chrono::Utc::now().date_naive();
         if retained_on != Some(today) {
@@ -269,4 +295,48 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("đang dừng máy chủ / shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::fixture::{self, FixtureSpec};
+
+    /// At start every commune is out of date (here: just loaded, as after a
+    /// bulk load or a policy change); the background catch-up recomputes
+    /// them all, so the first page view finds nothing left to do.
+    #[tokio::test]
+    async fn the_background_catch_up_leaves_no_commune_out_of_date() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let spec = FixtureSpec {
+            communes: 3,
+            pcs_min: 5,
+            pcs_max: 8,
+            ..FixtureSpec::province(3, Utc::now())
+        };
+        let province = fixture::generate(&spec);
+        let policy = Policy::shipped();
+        fixture::load::load(&store, &province, policy, spec.now.date_naive(), |_, _| {})
+            .expect("load");
+        let stale = |store: &Store| {
+            store
+                .stale_survey_aggregates(&policy.fingerprint, Utc::now())
+                .expect("stale")
+                .len()
+        };
+        assert_eq!(stale(&store), 3, "loaded: every commune out of date");
+
+        let state =
+            AppState::new(store.clone(), ServerConfig::default()).with_policy(policy.clone());
+        refresh_survey(&state).await;
+
+        assert_eq!(stale(&store), 0, "caught up");
+        let (_, left) = store
+            .survey_overview_checked(&policy.fingerprint, Utc::now())
+            .expect("overview rows");
+        assert!(left.is_empty(), "the overview has nothing to recompute");
+    }
 }

@@ -186,6 +186,10 @@ pub struct Store {
     writes: Arc<RwLock<()>>,
     /// Shared `fsync`s for acknowledged writes (see [`group_flush`]).
     group_flush: Arc<group_flush::GroupFlush>,
+    /// Held while the survey's out-of-date aggregates are recomputed, so a
+    /// page view and the server's background catch-up never compute the
+    /// same communes twice (see [`Store::survey_refresh_guard`]).
+    survey_refresh: Arc<std::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -273,6 +277,7 @@ impl Store {
             db,
             writes: Arc::default(),
             group_flush: Arc::default(),
+            survey_refresh: Arc::default(),
         };
         store.ensure_survey_index()?;
         store.ensure_flag_index()?;

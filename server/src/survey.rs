@@ -65,6 +65,10 @@ pub fn overview(
 ) -> Result<ProvinceOverview, StoreError> {
     let (mut records, stale) = store.survey_overview_checked(&policy.fingerprint, now)?;
     if !stale.is_empty() {
+        // Checked again under the lock: a refresh that held it (the
+        // server's background catch-up, another view) may have done it.
+        let _one_at_a_time = store.survey_refresh_guard();
+        let (_, stale) = store.survey_overview_checked(&policy.fingerprint, now)?;
         refresh_these(store, policy, now, &stale)?;
         records = store.survey_overview_records()?;
     }
@@ -88,6 +92,7 @@ const REFRESH_BATCH: usize = 256;
 
 /// Recomputes the stored aggregates that are out of date at `now`.
 pub fn refresh(store: &Store, policy: &Policy, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let _one_at_a_time = store.survey_refresh_guard();
     let stale = store.stale_survey_aggregates(&policy.fingerprint, now)?;
     refresh_these(store, policy, now, &stale)?;
     Ok(stale.len())

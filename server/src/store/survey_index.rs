@@ -396,6 +396,14 @@ impl Store {
         }
         Ok(())
     }
+    /// One recomputation of out-of-date aggregates at a time: whoever
+    /// holds this checks what is out of date and recomputes it; a caller
+    /// that waited finds the work done.
+    pub fn survey_refresh_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.survey_refresh
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 
     /// Every stored overview row, by commune code.
     pub fn survey_overview_records(&self) -> Result<OverviewRecords, StoreError> {
