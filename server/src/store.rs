@@ -32,7 +32,8 @@
 //!
 //! An ingest writes the first four in one sled transaction, so a crash never
 //! leaves half a report, and then flushes to disk before returning: a report
-//! the server acknowledged survives `kill -9`. A backup ([`backup`]) pauses
+//! the server acknowledged survives `kill -9`. Reports arriving together
+//! share one transaction and one flush ([`ingest_batch`]). A backup ([`backup`]) pauses
 //! ingests while it reads every tree, so it is a consistent snapshot.
 //!
 //! A report from an enrolled agent is filed under the agent's commune and
@@ -48,6 +49,7 @@ pub mod flags;
 mod group_flush;
 pub mod identity;
 mod ingest;
+mod ingest_batch;
 pub mod line_rollups;
 pub mod manual_assets;
 pub mod peripherals;
@@ -68,7 +70,7 @@ use std::sync::{Arc, RwLock};
 
 use kiemke_shared::{Lang, ReportId};
 
-pub use ingest::IngestOutcome;
+pub use ingest::{IngestOutcome, Ingested};
 pub use record::{DeviceRecord, Origin, StoredReport};
 
 /// The schema this build writes; a store with a newer one is refused.
@@ -190,6 +192,8 @@ pub struct Store {
     /// page view and the server's background catch-up never compute the
     /// same communes twice (see [`Store::survey_refresh_guard`]).
     survey_refresh: Arc<std::sync::Mutex<()>>,
+    /// Reports waiting to be written together (see [`ingest_batch`]).
+    ingest_batch: Arc<ingest_batch::Batcher<ingest::Request, Ingested>>,
 }
 
 impl Store {
@@ -278,6 +282,7 @@ impl Store {
             writes: Arc::default(),
             group_flush: Arc::default(),
             survey_refresh: Arc::default(),
+            ingest_batch: Arc::default(),
         };
         store.ensure_survey_index()?;
         store.ensure_flag_index()?;

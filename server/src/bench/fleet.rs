@@ -173,7 +173,64 @@ pub struct FleetOutcome {
 /// One simulated agent: its credential and the reports it cycles through.
 struct SimAgent {
     authorization: String,
-    reports: Vec<Report>,
+    reports: Vec<BodyTemplate>,
+}
+
+/// A report encoded once, with holes where each send puts a fresh report
+/// id and time: the simulator shares the server's two cores, so it should
+/// not spend them re-encoding the same report for every request.
+struct BodyTemplate {
+    /// The JSON around the two holes: before the id, between, after the time.
+    parts: [Vec<u8>; 3],
+}
+
+impl BodyTemplate {
+    /// Placeholder values, unlikely to occur anywhere else in a report.
+    const ID: &'static str = "00000000-0000-4000-8000-00000000f1ee";
+    const TAKEN_AT: &'static str = "2001-02-03T04:05:06.789012345Z";
+
+    fn new(report: &Report) -> anyhow::Result<BodyTemplate> {
+        let mut report = report.clone();
+        report.report_id = Self::ID.parse().context("placeholder id")?;
+        report.taken_at = Self::TAKEN_AT.parse().context("placeholder time")?;
+        let json = serde_json::to_vec(&report)?;
+        let id = serde_json::to_vec(&report.report_id)?;
+        let at = serde_json::to_vec(&report.taken_at)?;
+        let (Some(i), Some(t)) = (find_once(&json, &id), find_once(&json, &at)) else {
+            bail!("the placeholders are not found once each in the encoded report");
+        };
+        if t < i + id.len() {
+            bail!("report time encoded before the report id");
+        }
+        Ok(BodyTemplate {
+            parts: [
+                json[..i].to_vec(),
+                json[i + id.len()..t].to_vec(),
+                json[t + at.len()..].to_vec(),
+            ],
+        })
+    }
+
+    /// The report with `id` and `taken_at` filled in, as JSON.
+    fn fill(&self, id: ReportId, taken_at: chrono::DateTime<Utc>) -> serde_json::Result<Vec<u8>> {
+        let [before, between, after] = &self.parts;
+        let mut body = Vec::with_capacity(before.len() + between.len() + after.len() + 80);
+        body.extend_from_slice(before);
+        serde_json::to_writer(&mut body, &id)?;
+        body.extend_from_slice(between);
+        serde_json::to_writer(&mut body, &taken_at)?;
+        body.extend_from_slice(after);
+        Ok(body)
+    }
+}
+
+/// Where `needle` occurs in `haystack`, if it occurs exactly once.
+fn find_once(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut found = (haystack.windows(needle.len()).enumerate())
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i);
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// The fixture province behind a fleet: `communes` communes with about
@@ -304,9 +361,12 @@ pub async fn run(
             got[i] = Some(header?);
         }
         for ((_, pc), header) in chunk.iter().zip(got) {
+            let reports = (pc.reports.iter())
+                .map(|(r, _)| BodyTemplate::new(r))
+                .collect::<anyhow::Result<_>>()?;
             agents.push(SimAgent {
                 authorization: header.unwrap_or_default(),
-                reports: pc.reports.iter().map(|(r, _)| r.clone()).collect(),
+                reports,
             });
         }
     }
@@ -398,10 +458,8 @@ async fn phase(
                 let n = agents.len() as u64;
                 let agent = &agents[usize::try_from(j % n).unwrap_or(0)];
                 let round = usize::try_from(j / n).unwrap_or(0);
-                let mut report = agent.reports[round % agent.reports.len()].clone();
-                report.report_id = ReportId::generate();
-                report.taken_at = Utc::now();
-                let body = match serde_json::to_vec(&report) {
+                let template = &agent.reports[round % agent.reports.len()];
+                let body = match template.fill(ReportId::generate(), Utc::now()) {
                     Ok(body) => body,
                     Err(e) => {
                         *tally.errors.entry(format!("JSON: {e}")).or_default() += 1;
@@ -742,4 +800,41 @@ pub async fn command(args: FleetArgs) -> anyhow::Result<()> {
     drop(spawned);
     print!("{}", summary(&outcome?, &options, &target));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filled_template_is_the_report_encoded_with_that_id_and_time() {
+        let options = FleetOptions {
+            agents: 20,
+            communes: 2,
+            duration: Duration::from_secs(1),
+            report_interval: None,
+            concurrency: 1,
+            seed: 7,
+            floor: false,
+            lang: Lang::En,
+        };
+        let province = province(&options);
+        let reports: Vec<&Report> = (province.communes.iter())
+            .flat_map(|c| &c.pcs)
+            .flat_map(|pc| pc.reports.iter().map(|(r, _)| r))
+            .collect();
+        assert!(
+            reports.iter().any(|r| r.inventory.is_none()),
+            "probe reports too"
+        );
+        for report in reports {
+            let template = BodyTemplate::new(report).expect("template");
+            let (id, at) = (ReportId::generate(), Utc::now());
+            let mut expected = report.clone();
+            expected.report_id = id;
+            expected.taken_at = at;
+            let body = template.fill(id, at).expect("fill");
+            assert_eq!(body, serde_json::to_vec(&expected).expect("encode"));
+        }
+    }
 }

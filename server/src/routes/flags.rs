@@ -24,6 +24,7 @@ use crate::routes::devices::check_read_device;
 use crate::routes::devices::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::routes::lang::RequestLang;
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::audit::AuditEntry;
 use crate::store::flags::{CommuneCount, DeviceFilter, FlaggedList, StatusChange};
 
@@ -298,15 +299,10 @@ pub async fn summary(
     }))
 }
 
-/// Re-evaluates one device after a report. A failure is logged, not
-/// returned: the report is stored and must be acknowledged; the next
-/// report or the daily refresh evaluates the device again.
-pub async fn refresh(state: &AppState, id: DeviceId) {
-    let (policy, as_of) = (state.policy.clone(), state.as_of());
-    let result = state
-        .store
-        .blocking(move |store| store.recompute_device(&policy, &id, as_of))
-        .await;
+/// Logs what a re-evaluation after a report did: a status change, or why
+/// it failed (the report is stored and acknowledged all the same; the next
+/// evaluation catches up).
+pub fn log_refresh(id: DeviceId, result: &Result<Option<(DeviceFlags, bool)>, StoreError>) {
     match result {
         Ok(Some((flags, true))) => tracing::info!(
             device_id = %id, status = ?flags.status, reasons = ?flags.counted_rules(),

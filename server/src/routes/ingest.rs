@@ -72,11 +72,20 @@ pub async fn ingest(
             },
         ));
     }
-    let outcome = state
+    let (report_id, agent_id) = (report.report_id, report.agent_id);
+    // The device's flags are brought up to date in the same store call and
+    // made durable by the same flush as the report.
+    let ingested = state
         .store
-        .ingest_from(&report, agent.origin.clone())
+        .ingest_flagged(
+            report,
+            agent.origin.clone(),
+            state.policy.clone(),
+            state.as_of(),
+        )
         .await
         .in_lang(lang)?;
+    let outcome = ingested.outcome;
     let new_device = matches!(
         outcome,
         IngestOutcome::Stored {
@@ -84,16 +93,14 @@ pub async fn ingest(
             ..
         }
     );
-    if let IngestOutcome::Stored { device_id, .. } = outcome {
-        crate::routes::flags::refresh(&state, device_id).await;
-    }
-    let mut ack = outcome.ack(report.report_id);
+    crate::routes::flags::log_refresh(outcome.device_id(), &ingested.flags);
+    let mut ack = outcome.ack(report_id);
     if matches!(outcome, IngestOutcome::Stored { .. }) {
         ack.run_speed_test =
             crate::routes::lines::ask_for_speed_test(&state, agent.agent_id, &agent.origin).await;
     }
     tracing::info!(
-        report_id = %ack.report_id, device_id = %ack.device_id, agent_id = %report.agent_id,
+        report_id = %ack.report_id, device_id = %ack.device_id, %agent_id,
         commune = %agent.origin.commune,
         status = ?ack.status, new_device, "đã nhận báo cáo / report received"
     );

@@ -17,12 +17,12 @@ mod index;
 mod query;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kiemke_shared::{DeviceId, SiteRef};
+use kiemke_shared::{DeviceId, Report, SiteRef};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::record::{self, Origin};
+use super::record::{self, DeviceRecord, Origin};
 use super::{Store, StoreError};
 use crate::policy::cpu::CpuTable;
 use crate::policy::flags::{self, Reason};
@@ -54,6 +54,43 @@ pub struct StatusChange {
 pub struct Recomputed {
     pub devices: usize,
     pub changed: usize,
+}
+
+/// Whether two evaluations concluded the same, whenever they ran.
+fn same_but_for_time(old: &DeviceFlags, new: &DeviceFlags) -> bool {
+    let DeviceFlags {
+        device_id,
+        status,
+        reasons,
+        category,
+        category_source,
+        commune,
+        site,
+        site_kind,
+        age,
+        service_life,
+        wear,
+        line_target_mbps,
+        evaluated_on,
+        evaluated_at: _,
+        policy,
+        policy_fingerprint,
+    } = new;
+    old.device_id == *device_id
+        && old.status == *status
+        && old.reasons == *reasons
+        && old.category == *category
+        && old.category_source == *category_source
+        && old.commune == *commune
+        && old.site == *site
+        && old.site_kind == *site_kind
+        && old.age == *age
+        && old.service_life == *service_life
+        && old.wear == *wear
+        && old.line_target_mbps == *line_target_mbps
+        && old.evaluated_on == *evaluated_on
+        && old.policy == *policy
+        && old.policy_fingerprint == *policy_fingerprint
 }
 
 fn history_key(id: &DeviceId, at: DateTime<Utc>) -> Vec<u8> {
@@ -171,13 +208,24 @@ impl Store {
     /// Stores flags, with a history entry if they changed (one
     /// transaction), then flushes.
     pub fn save_flags(&self, new: &DeviceFlags) -> Result<bool, StoreError> {
+        let origin = self.device_record(&new.device_id)?.and_then(|d| d.origin);
+        let changed = self.save_flags_unflushed(new, origin.as_ref())?;
+        self.group_flush.flush(&self.db)?;
+        Ok(changed)
+    }
+
+    /// [`Store::save_flags`] without the flush, for a caller that flushes
+    /// once for this and its own writes; `origin` is the device's.
+    fn save_flags_unflushed(
+        &self,
+        new: &DeviceFlags,
+        origin: Option<&Origin>,
+    ) -> Result<bool, StoreError> {
         let id = new.device_id;
         let encoded = record::encode(new)?;
-        // The commune's overview row counts statuses and categories.
-        let commune = self
-            .device_record(&id)?
-            .and_then(|d| d.origin)
-            .map(|o| o.commune);
+        // The commune's overview row counts statuses and categories: its
+        // out-of-date mark goes in the same transaction.
+        let commune = origin.map(|o| &o.commune);
         let (flags_tree, history_tree) = (self.flags_tree()?, self.history_tree()?);
         let (index_tree, survey_tree) = (
             self.flag_index_tree()?,
@@ -190,7 +238,7 @@ impl Store {
                     None => None,
                 };
                 index::on_save(by_status, old.as_ref(), new)?;
-                if let Some(commune) = &commune {
+                if let Some(commune) = commune {
                     super::survey_index::mark_tx(survey, commune)?;
                 }
                 let changed = old.as_ref().is_none_or(|o| {
@@ -217,8 +265,55 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
-        self.group_flush.flush(&self.db)?;
         Ok(changed)
+    }
+
+    /// Brings a device's flags up to date after `report` was stored for it
+    /// (`device` is its record after the report), without flushing: the
+    /// ingest flushes once for both. Returns the flags if they were stored,
+    /// and whether their status or counted reasons changed.
+    ///
+    /// The flags read the latest inventory, the register entry, where the
+    /// device reports from, the policy and the date. A report with an
+    /// inventory is evaluated with that inventory (no need to read it back),
+    /// and the result is stored only when it differs from the stored flags
+    /// in more than the evaluation time: most daily reports change nothing.
+    /// A report without one changes none of those inputs, so it is evaluated
+    /// only if the device has no flags yet. The other inputs have their own
+    /// paths: a register entry saved re-evaluates its device
+    /// (`routes::flags::put_asset`), another policy or another day
+    /// re-evaluates every device ([`Store::flags_stale`],
+    /// [`Store::recompute_all`]).
+    pub(super) fn flag_after_ingest(
+        &self,
+        policy: &Policy,
+        device: &DeviceRecord,
+        report: &Report,
+        as_of: NaiveDate,
+    ) -> Result<Option<(DeviceFlags, bool)>, StoreError> {
+        let stored = self.flags(&device.id)?;
+        let Some(inventory) = &report.inventory else {
+            if stored.is_some() {
+                return Ok(None);
+            }
+            let Some(flags) = self.evaluate_device(policy, &device.id, as_of)? else {
+                return Ok(None);
+            };
+            let changed = self.save_flags_unflushed(&flags, device.origin.as_ref())?;
+            return Ok(Some((flags, changed)));
+        };
+        let register = self.located(self.asset(&device.id)?, device.origin.as_ref())?;
+        let inputs = DeviceInputs {
+            inventory: Some(inventory),
+            register: register.as_ref(),
+            printer: None,
+        };
+        let flags = flags::evaluate(policy, CpuTable::shipped(), device.id, inputs, as_of);
+        if stored.is_some_and(|old| same_but_for_time(&old, &flags)) {
+            return Ok(None);
+        }
+        let changed = self.save_flags_unflushed(&flags, device.origin.as_ref())?;
+        Ok(Some((flags, changed)))
     }
 
     /// Whether the stored flags were computed with another policy or on

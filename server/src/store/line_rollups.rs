@@ -13,17 +13,23 @@
 //! exactly, the RTT percentiles as a sample-weighted mean (an
 //! approximation, said here so nobody reads more into it).
 //!
+//! The stored reports those samples came from keep everything but their
+//! ping bursts: retention drops those too (keeping each report's content
+//! hash, so a late retry is still a duplicate), or the `reports` tree would
+//! grow with every burst ever measured. Reports of agents enrolled without
+//! a site have no samples and keep their pings.
+//!
 //! [`Store::line_rollups`] reads one site's days: the line status
 //! (`crate::lines`) may use them for history beyond the raw window.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use kiemke_shared::SiteRef;
+use kiemke_shared::{ReportId, SiteRef};
 use serde::{Deserialize, Serialize};
 
 use super::probes::{PingSample, SpeedSample};
-use super::record;
+use super::record::{self, StoredReport};
 use super::{Store, StoreError};
 
 pub(super) const TREE: &str = "line_rollups";
@@ -68,6 +74,8 @@ pub struct RetentionOutcome {
     pub samples_rolled_up: u64,
     pub days_written: u64,
     pub rollups_dropped: u64,
+    /// Stored reports whose ping bursts were dropped.
+    pub reports_stripped: u64,
 }
 
 fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -150,6 +158,13 @@ fn parse_sample_key(key: &[u8]) -> Option<(&[u8], u8, DateTime<Utc>)> {
     Some((&key[..zero], kind, at))
 }
 
+/// The report a `line_samples` key came from (after site, kind and time).
+fn sample_report(key: &[u8]) -> Option<ReportId> {
+    let zero = key.iter().position(|b| *b == 0)?;
+    let bytes: [u8; 16] = key.get(zero + 10..zero + 26)?.try_into().ok()?;
+    ReportId::from_bytes(bytes).ok()
+}
+
 impl Store {
     fn rollups_tree(&self) -> Result<sled::Tree, StoreError> {
         Ok(self.db.open_tree(TREE)?)
@@ -170,6 +185,8 @@ impl Store {
         let mut outcome = RetentionOutcome::default();
         let mut folds: BTreeMap<(Vec<u8>, NaiveDate), DayFold> = BTreeMap::new();
         let mut old_keys = Vec::new();
+        // Reports whose ping bursts are folded: their copies go too.
+        let mut stripped = BTreeSet::new();
         for entry in self.line_samples.iter() {
             let (key, value) = entry?;
             let Some((site, kind, at)) = parse_sample_key(&key) else {
@@ -181,6 +198,7 @@ impl Store {
             let fold = folds.entry((site.to_vec(), at.date_naive())).or_default();
             match kind {
                 b'p' => {
+                    stripped.extend(sample_report(&key));
                     let p: PingSample = record::decode("line_samples", &value)?;
                     if !p.crosses_the_line() {
                         old_keys.push(key);
@@ -212,8 +230,13 @@ impl Store {
             outcome.days_written += 1;
         }
         // Rollups are written (not yet flushed) before their samples go:
-        // a crash in between leaves samples to fold again, merged.
+        // a crash in between leaves samples to fold again, merged. The
+        // reports' pings go before the samples, so a crash in between
+        // finds them again by the samples.
         self.db.flush()?;
+        for id in stripped {
+            outcome.reports_stripped += u64::from(self.strip_pings(&id)?);
+        }
         for key in old_keys {
             self.line_samples.remove(key)?;
             outcome.samples_rolled_up += 1;
@@ -231,6 +254,30 @@ impl Store {
         }
         self.db.flush()?;
         Ok(outcome)
+    }
+
+    /// Drops the ping bursts of a stored report, keeping its content hash:
+    /// the agent's late retry of it is still a duplicate (the hash decides
+    /// before the content, see `super::ingest`), not a conflict. Whether
+    /// there were pings to drop.
+    fn strip_pings(&self, id: &ReportId) -> Result<bool, StoreError> {
+        loop {
+            let Some(current) = self.reports.get(id.as_bytes())? else {
+                return Ok(false);
+            };
+            let mut stored: StoredReport = record::decode("reports", &current)?;
+            match &mut stored.report.probes {
+                Some(probes) if !probes.pings.is_empty() => probes.pings = Vec::new(),
+                _ => return Ok(false),
+            }
+            let new = record::encode(&stored)?;
+            if (self.reports)
+                .compare_and_swap(id.as_bytes(), Some(current), Some(new))?
+                .is_ok()
+            {
+                return Ok(true);
+            }
+        }
     }
 
     /// A site's daily rollups from `since` on, oldest first.
@@ -253,7 +300,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use kiemke_shared::{AgentId, CommuneCode, SiteCode};
+    use kiemke_shared::{AgentId, CommuneCode, ReportId, SiteCode};
     use rand::SeedableRng;
 
     use super::*;
@@ -332,5 +379,96 @@ mod tests {
                 .expect("rollups"),
             rollups
         );
+    }
+
+    #[test]
+    fn retention_drops_old_reports_pings_but_a_late_retry_is_still_a_duplicate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let site = SiteRef {
+            commune: CommuneCode::parse("24118").expect("code"),
+            site: SiteCode::parse("ttpvhcc").expect("code"),
+        };
+        let origin = Origin {
+            commune: site.commune.clone(),
+            site: Some(site.site.clone()),
+        };
+        let now = Utc::now();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        // 40 days, one report a day with a burst every 2 hours.
+        let history = hardware::probe_history(&mut rng, AgentId::generate(), now, 40, 120);
+        for (report, at) in &history {
+            store
+                .ingest_blocking_from(report, Some(&origin), *at)
+                .expect("ingest");
+        }
+        let pings = |id: &ReportId| {
+            let stored = store.report(id).expect("read").expect("stored");
+            (
+                stored.report.probes.map_or(0, |p| p.pings.len()),
+                stored.content_hash,
+            )
+        };
+        let before: Vec<_> = history.iter().map(|(r, _)| pings(&r.report_id)).collect();
+        assert!(before.iter().all(|(n, _)| *n == 12));
+        let reports_bytes = || {
+            (store.reports.iter().values())
+                .map(|v| v.expect("read").len())
+                .sum::<usize>()
+        };
+        let bytes_before = reports_bytes();
+
+        let done = store
+            .apply_line_retention(now, Retention::default())
+            .expect("retention");
+
+        // Reports whose bursts were folded lost them, kept their hash; the
+        // others are untouched.
+        let cutoff = (now.date_naive() - Duration::days(30))
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let mut stripped = 0;
+        for ((report, _), (_, hash)) in history.iter().zip(&before) {
+            let (n, kept_hash) = pings(&report.report_id);
+            assert_eq!(&kept_hash, hash);
+            let old = (report.probes.as_ref())
+                .is_some_and(|p| p.pings.iter().any(|b| b.started_at < cutoff));
+            assert_eq!(n, if old { 0 } else { 12 }, "{}", report.taken_at);
+            stripped += usize::from(old);
+        }
+        assert!(stripped >= 9, "{stripped}");
+        assert_eq!(done.reports_stripped as usize, stripped);
+        // What is kept of a stripped report is small: the stored reports
+        // shrink by most of their bursts' size.
+        let bytes_after = reports_bytes();
+        let per_report_before = bytes_before / history.len();
+        assert!(
+            bytes_before - bytes_after > stripped * per_report_before * 2 / 3,
+            "{bytes_before} -> {bytes_after} for {stripped} of {} reports",
+            history.len()
+        );
+
+        // The agent retries the oldest report late: a duplicate, not a
+        // conflict; the same id with other content is still refused.
+        let (oldest, at) = &history[0];
+        let again = store
+            .ingest_blocking_from(oldest, Some(&origin), now)
+            .expect("retry");
+        assert!(
+            matches!(again, crate::store::IngestOutcome::Duplicate { received_at, .. } if received_at == *at)
+        );
+        let mut changed = oldest.clone();
+        changed.taken_at += Duration::seconds(1);
+        let refused = store.ingest_blocking_from(&changed, Some(&origin), now);
+        assert!(
+            matches!(refused, Err(StoreError::Conflict { .. })),
+            "{refused:?}"
+        );
+
+        // A second pass finds nothing more to drop.
+        let again = store
+            .apply_line_retention(now, Retention::default())
+            .expect("retention");
+        assert_eq!(again.reports_stripped, 0);
     }
 }

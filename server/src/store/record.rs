@@ -138,11 +138,67 @@ impl DeviceRecord {
 /// server encodes it. Written out here rather than `DefaultHasher`, whose
 /// output may change between Rust releases while stored hashes must not.
 pub fn content_hash(report: &Report) -> Result<String, StoreError> {
-    let bytes = serde_json::to_vec(report).map_err(StoreError::Encode)?;
+    Ok(EncodedReport::new(report)?.hash)
+}
+
+fn fnv1a64(bytes: &[u8]) -> String {
     let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
-    Ok(format!("fnv1a64:{hash:016x}"))
+    format!("fnv1a64:{hash:016x}")
+}
+
+/// A report encoded once, before the ingest transaction: its JSON gives the
+/// content hash and goes into the stored record as it is. The transaction
+/// holds sled's global lock, so the less it encodes the better.
+#[derive(Debug, Clone)]
+pub struct EncodedReport {
+    json: Vec<u8>,
+    /// [`content_hash`] of the report.
+    pub hash: String,
+}
+
+/// The fields of a [`StoredReport`] before its report, in its order.
+#[derive(Serialize)]
+struct StoredHead<'a> {
+    received_at: DateTime<Utc>,
+    device_id: DeviceId,
+    content_hash: &'a str,
+}
+
+impl EncodedReport {
+    pub fn new(report: &Report) -> Result<EncodedReport, StoreError> {
+        let json = serde_json::to_vec(report).map_err(StoreError::Encode)?;
+        let hash = fnv1a64(&json);
+        Ok(EncodedReport { json, hash })
+    }
+
+    /// The `reports` tree's value: byte for byte what [`encode`] makes of
+    /// the [`StoredReport`], without encoding the report again.
+    pub fn stored(
+        &self,
+        received_at: DateTime<Utc>,
+        device_id: DeviceId,
+        origin: Option<&Origin>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let head = StoredHead {
+            received_at,
+            device_id,
+            content_hash: &self.hash,
+        };
+        let mut out = Vec::with_capacity(self.json.len() + 200);
+        serde_json::to_writer(&mut out, &head).map_err(StoreError::Encode)?;
+        // `{...}` → `{..., "report": REPORT, "origin": ORIGIN}`
+        out.pop();
+        out.extend_from_slice(b",\"report\":");
+        out.extend_from_slice(&self.json);
+        if let Some(origin) = origin {
+            out.extend_from_slice(b",\"origin\":");
+            serde_json::to_writer(&mut out, origin).map_err(StoreError::Encode)?;
+        }
+        out.push(b'}');
+        Ok(out)
+    }
 }
 
 /// Key of the `device_reports` history index: device id, then the receive
@@ -172,4 +228,48 @@ pub fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T
         tree,
         detail: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_report_is_encoded_as_serde_would() {
+        let province = crate::fixture::generate(&crate::fixture::FixtureSpec {
+            communes: 1,
+            pcs_min: 2,
+            pcs_max: 2,
+            ..crate::fixture::FixtureSpec::province(1, Utc::now())
+        });
+        let pc = &province.communes[0].pcs[0];
+        let report = pc.reports[0].0.clone();
+        assert!(report.inventory.is_some());
+        let encoded = EncodedReport::new(&report).expect("encode");
+        assert_eq!(encoded.hash, content_hash(&report).expect("hash"));
+        let origins = [
+            None,
+            Some(Origin {
+                commune: CommuneCode::parse("24118").expect("code"),
+                site: SiteCode::parse("ttpvhcc").ok(),
+            }),
+        ];
+        for origin in origins {
+            let stored = StoredReport {
+                received_at: Utc::now(),
+                device_id: DeviceId::generate(),
+                content_hash: encoded.hash.clone(),
+                report: report.clone(),
+                origin: origin.clone(),
+            };
+            let bytes = encoded
+                .stored(stored.received_at, stored.device_id, origin.as_ref())
+                .expect("stored");
+            assert_eq!(bytes, encode(&stored).expect("serde"));
+            assert_eq!(
+                decode::<StoredReport>("reports", &bytes).expect("decode"),
+                stored
+            );
+        }
+    }
 }

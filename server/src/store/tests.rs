@@ -304,3 +304,99 @@ fn a_report_without_inventory_joins_its_agents_device() {
     let other = store.ingest_blocking(&stranger, at(61)).expect("stored");
     assert_ne!(other.device_id(), device);
 }
+
+#[test]
+fn a_batch_with_a_refused_report_still_stores_the_others() {
+    let (_dir, store) = open();
+    let agent = AgentId::generate();
+    let stored = report(agent, "PC-01", Some(UUID_A), &[]);
+    store.ingest_blocking(&stored, at(0)).expect("ingest");
+    let mut reused = stored.clone();
+    reused.taken_at += Duration::seconds(1);
+    let other = report(AgentId::generate(), "PC-02", None, &["00:11:22:33:44:55"]);
+    let request = |r: &Report, minute| ingest::Request::new(r.clone(), None, at(minute), None);
+
+    // One transaction for the batch is refused by the reused id; each
+    // report then gets its own answer.
+    let batch = [
+        request(&other, 1).expect("request"),
+        request(&reused, 1).expect("request"),
+        request(&other, 2).expect("request"),
+        request(&stored, 2).expect("request"),
+    ];
+    let results = store.write_batch(&batch);
+
+    assert_eq!(results.len(), 4);
+    let first = match &results[0] {
+        Ok(ingested) => ingested.outcome,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(matches!(
+        first,
+        IngestOutcome::Stored {
+            new_device: true,
+            ..
+        }
+    ));
+    assert!(matches!(results[1], Err(StoreError::Conflict { .. })));
+    // The same report twice in a batch: stored once, then a duplicate.
+    assert!(matches!(
+        results[2].as_ref().map(|i| i.outcome),
+        Ok(IngestOutcome::Duplicate { device_id, .. }) if device_id == first.device_id()
+    ));
+    assert!(matches!(
+        results[3].as_ref().map(|i| i.outcome),
+        Ok(IngestOutcome::Duplicate { .. })
+    ));
+    assert!(store.report(&other.report_id).expect("read").is_some());
+    assert_eq!(store.device_records().expect("devices").len(), 2);
+}
+
+#[test]
+fn a_batch_without_refusals_is_one_transaction_with_every_report() {
+    let (_dir, store) = open();
+    let reports: Vec<Report> = (0..5)
+        .map(|i| {
+            report(
+                AgentId::generate(),
+                &format!("PC-{i}"),
+                None,
+                &[&format!("00:11:22:33:44:0{i}")],
+            )
+        })
+        .collect();
+    let mut batch: Vec<_> = (reports.iter())
+        .map(|r| ingest::Request::new(r.clone(), None, at(0), None).expect("request"))
+        .collect();
+    // A later report of the first PC in the same batch finds its device.
+    let mut later = reports[0].clone();
+    later.report_id = kiemke_shared::ReportId::generate();
+    batch.push(ingest::Request::new(later, None, at(1), None).expect("request"));
+
+    let results = store.write_batch(&batch);
+
+    let outcomes: Vec<IngestOutcome> = (results.into_iter())
+        .map(|r| r.expect("stored").outcome)
+        .collect();
+    assert!(outcomes[..5].iter().all(|o| matches!(
+        o,
+        IngestOutcome::Stored {
+            new_device: true,
+            ..
+        }
+    )));
+    assert!(matches!(
+        outcomes[5],
+        IngestOutcome::Stored {
+            new_device: false,
+            ..
+        }
+    ));
+    assert_eq!(outcomes[5].device_id(), outcomes[0].device_id());
+    let device = store
+        .device_record(&outcomes[0].device_id())
+        .expect("read")
+        .expect("device");
+    assert_eq!(device.report_count, 2);
+    assert_eq!(store.device_records().expect("devices").len(), 5);
+}

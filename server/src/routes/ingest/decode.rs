@@ -12,6 +12,7 @@ use kiemke_shared::api::ErrorCode;
 use kiemke_shared::protocol::{self, SUPPORTED_VERSIONS, VersionError};
 use kiemke_shared::validate::{self, ValidationError};
 use kiemke_shared::{Lang, Report};
+use serde::Deserialize;
 
 /// How deep objects and arrays may nest in a report. A real report nests
 /// about 4 levels; serde_json skips unknown fields without a depth limit, so
@@ -135,9 +136,18 @@ pub fn decode(body: &[u8], encoding: Encoding, limits: Limits) -> Result<Report,
         VersionError::Missing => DecodeError::MissingVersion,
         VersionError::Unsupported { got, .. } => DecodeError::UnsupportedVersion(got),
     })?;
-    let report: Report =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json))
-            .map_err(field_error)?;
+    // Tracking the path to a bad field costs on every report: it is worked
+    // out only for a report that fails.
+    let plain = Report::deserialize(&mut serde_json::Deserializer::from_slice(json));
+    let report = match plain {
+        Ok(report) => report,
+        Err(plain) => {
+            return Err(serde_path_to_error::deserialize::<_, Report>(
+                &mut serde_json::Deserializer::from_slice(json),
+            )
+            .map_or_else(field_error, |_| DecodeError::Json(plain)));
+        }
+    };
     validate::validate_report(&report)?;
     Ok(report)
 }

@@ -223,3 +223,93 @@ fn a_store_without_the_status_index_builds_it_on_open() {
     let store = Store::open(dir.path()).expect("reopen");
     assert_index_equals_scan(&store, "after the rebuild");
 }
+
+#[tokio::test]
+async fn an_agents_report_writes_the_flags_only_when_they_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let policy = std::sync::Arc::new(Policy::shipped().clone());
+    let origin = Origin {
+        commune: CommuneCode::parse("24118").expect("code"),
+        site: None,
+    };
+    let on = date(2026, 6, 30);
+    let old = report(
+        "PC-02",
+        "Intel(R) Core(TM) i5-3470 CPU @ 3.20GHz",
+        ("Microsoft Windows 10 Pro", "10.0.19045"),
+    );
+    let send = |report: Report, on: NaiveDate| {
+        let (store, origin, policy) = (store.clone(), origin.clone(), policy.clone());
+        async move {
+            store
+                .ingest_flagged(report, origin, policy, on)
+                .await
+                .expect("ingest")
+        }
+    };
+    let again = |report: &Report| {
+        let mut again = report.clone();
+        again.report_id = kiemke_shared::ReportId::generate();
+        again
+    };
+
+    // A new device: evaluated with its report, stored, one history entry.
+    let first = send(old.clone(), on).await;
+    let id = first.outcome.device_id();
+    let (flags, changed) = first.flags.expect("evaluated").expect("stored");
+    assert!(changed);
+    assert_eq!(flags.status, Status::Replace);
+    assert_eq!(store.flags(&id).expect("read"), Some(flags.clone()));
+
+    // The daily report, same inventory, same day: nothing written (the
+    // stored flags keep their evaluation time).
+    let second = send(again(&old), on).await;
+    assert_eq!(second.outcome.device_id(), id);
+    assert!(second.flags.expect("evaluated").is_none());
+    assert_eq!(store.flags(&id).expect("read"), Some(flags.clone()));
+
+    // A report without an inventory changes no input: not evaluated.
+    let mut probes_only = Report::new(old.agent_id, old.agent.clone(), Utc::now());
+    probes_only.probes = Some(kiemke_shared::probes::Probes::default());
+    let third = send(probes_only.clone(), on).await;
+    assert_eq!(third.outcome.device_id(), id);
+    assert!(third.flags.expect("evaluated").is_none());
+
+    // ... unless the device has no flags (an evaluation that failed).
+    store
+        .flags_tree()
+        .expect("tree")
+        .remove(id.as_bytes())
+        .expect("remove");
+    let mut probes_again = probes_only;
+    probes_again.report_id = kiemke_shared::ReportId::generate();
+    let fourth = send(probes_again, on).await;
+    let (restored, _) = fourth.flags.expect("evaluated").expect("stored");
+    assert_eq!(restored.status, Status::Replace);
+
+    // Another day: stored again (evaluated on that day), status unchanged.
+    let next = date(2026, 7, 1);
+    let fifth = send(again(&old), next).await;
+    let (f, changed) = fifth.flags.expect("evaluated").expect("stored");
+    assert!(!changed);
+    assert_eq!(f.evaluated_on, next);
+
+    // The inventory changes the status: stored, with a history entry.
+    let mut upgraded = again(&old);
+    if let Some(inv) = &mut upgraded.inventory {
+        inv.cpu.brand = Some("13th Gen Intel(R) Core(TM) i5-13400".into());
+        inv.os.name = Some("Microsoft Windows 11 Pro".into());
+        inv.os.version = Some("10.0.26200".into());
+    }
+    let sixth = send(upgraded, next).await;
+    assert_eq!(sixth.outcome.device_id(), id);
+    let (f, changed) = sixth.flags.expect("evaluated").expect("stored");
+    assert!(changed);
+    assert_eq!(f.status, Status::Ok);
+    let history = store.flag_history(&id, 10).expect("history");
+    assert_eq!(
+        (history[0].from, history[0].to),
+        (Some(Status::Replace), Status::Ok)
+    );
+}
