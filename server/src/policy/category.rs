@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use kiemke_shared::Lang;
 use kiemke_shared::inventory::Chassis;
+use kiemke_shared::peripherals::PeripheralKind;
 use serde::{Deserialize, Serialize};
 
 /// An equipment category of the policy file.
@@ -22,6 +23,20 @@ pub enum Category {
     Photocopier,
     NetworkGear,
     Other,
+}
+
+/// The category a reported printer, scanner or network device is counted
+/// under (the survey's counts and the proposal's holdings alike).
+impl From<PeripheralKind> for Category {
+    fn from(kind: PeripheralKind) -> Category {
+        match kind {
+            PeripheralKind::Printer => Category::Printer,
+            PeripheralKind::Mfp => Category::Mfp,
+            PeripheralKind::Scanner => Category::Scanner,
+            PeripheralKind::NetworkGear => Category::NetworkGear,
+            PeripheralKind::Other => Category::Other,
+        }
+    }
 }
 
 impl Category {

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use kiemke_shared::peripherals::PeripheralKind;
 use kiemke_shared::{CommuneCode, DeviceId, SiteCode};
 
 use super::input::{CommuneInput, DeviceInput, ProposalInput, ReasonInput, Scope, SiteInput};
@@ -87,7 +86,7 @@ pub fn gather(
         if wanted.contains(&origin.commune) {
             seen.entry(origin.commune.clone())
                 .or_default()
-                .push((category_of(p.kind), origin.site.clone()));
+                .push((Category::from(p.kind), origin.site.clone()));
         }
     }
     let mut by_hand: BTreeMap<CommuneCode, Vec<ManualAsset>> = BTreeMap::new();
@@ -180,17 +179,6 @@ pub fn gather(
         province,
         communes,
     })
-}
-
-/// The norm category a reported peripheral is counted under.
-fn category_of(kind: PeripheralKind) -> Category {
-    match kind {
-        PeripheralKind::Printer => Category::Printer,
-        PeripheralKind::Mfp => Category::Mfp,
-        PeripheralKind::Scanner => Category::Scanner,
-        PeripheralKind::NetworkGear => Category::NetworkGear,
-        PeripheralKind::Other => Category::Other,
-    }
 }
 
 /// The site entry for `code` (a site the registry does not know gets an

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use kiemke_shared::peripherals::PeripheralKind;
 use kiemke_shared::{CommuneCode, DeviceId, SiteKind};
 use serde::{Deserialize, Serialize};
 
@@ -183,16 +182,6 @@ pub struct ProvinceSurvey {
     pub totals: Totals,
 }
 
-fn category_of(kind: PeripheralKind) -> Category {
-    match kind {
-        PeripheralKind::Printer => Category::Printer,
-        PeripheralKind::Mfp => Category::Mfp,
-        PeripheralKind::Scanner => Category::Scanner,
-        PeripheralKind::NetworkGear => Category::NetworkGear,
-        PeripheralKind::Other => Category::Other,
-    }
-}
-
 fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         return 0.0;
@@ -318,7 +307,7 @@ fn one(
         rows.push(DeviceLine {
             id: p.id,
             pc: false,
-            category: category_of(p.kind),
+            category: Category::from(p.kind),
             site,
             name,
             vendor: p.vendor.clone(),
