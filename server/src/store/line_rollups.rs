@@ -307,8 +307,18 @@ mod tests {
     use crate::fixture::hardware;
     use crate::store::Origin;
 
-    #[test]
-    fn old_samples_become_daily_rollups_and_growth_stops() {
+    /// A store holding `days` days of one site's probe history ending now,
+    /// a burst every `every_minutes` (one report a day).
+    struct SiteHistory {
+        _dir: tempfile::TempDir,
+        store: Store,
+        site: SiteRef,
+        origin: Origin,
+        history: Vec<(kiemke_shared::Report, chrono::DateTime<Utc>)>,
+        now: chrono::DateTime<Utc>,
+    }
+
+    fn site_history(seed: u64, days: u32, every_minutes: u32) -> SiteHistory {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
         let site = SiteRef {
@@ -320,14 +330,35 @@ mod tests {
             site: Some(site.site.clone()),
         };
         let now = Utc::now();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        // 60 days, a burst every 30 minutes: 48 a day.
-        let history = hardware::probe_history(&mut rng, AgentId::generate(), now, 60, 30);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let history =
+            hardware::probe_history(&mut rng, AgentId::generate(), now, days, every_minutes);
         for (report, at) in &history {
             store
                 .ingest_blocking_from(report, Some(&origin), *at)
                 .expect("ingest");
         }
+        SiteHistory {
+            _dir: dir,
+            store,
+            site,
+            origin,
+            history,
+            now,
+        }
+    }
+
+    #[test]
+    fn old_samples_become_daily_rollups_and_growth_stops() {
+        // 60 days, a burst every 30 minutes: 48 a day.
+        // `_dir` bound: the directory lives as long as the store.
+        let SiteHistory {
+            _dir,
+            store,
+            site,
+            now,
+            ..
+        } = site_history(3, 60, 30);
         let all_since = now - Duration::days(61);
         let before = store.ping_samples(&site, all_since).expect("samples").len();
         assert_eq!(before, 60 * 48);
@@ -383,25 +414,15 @@ mod tests {
 
     #[test]
     fn retention_drops_old_reports_pings_but_a_late_retry_is_still_a_duplicate() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
-        let site = SiteRef {
-            commune: CommuneCode::parse("24118").expect("code"),
-            site: SiteCode::parse("ttpvhcc").expect("code"),
-        };
-        let origin = Origin {
-            commune: site.commune.clone(),
-            site: Some(site.site.clone()),
-        };
-        let now = Utc::now();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
         // 40 days, one report a day with a burst every 2 hours.
-        let history = hardware::probe_history(&mut rng, AgentId::generate(), now, 40, 120);
-        for (report, at) in &history {
-            store
-                .ingest_blocking_from(report, Some(&origin), *at)
-                .expect("ingest");
-        }
+        let SiteHistory {
+            _dir,
+            store,
+            origin,
+            history,
+            now,
+            ..
+        } = site_history(5, 40, 120);
         let pings = |id: &ReportId| {
             let stored = store.report(id).expect("read").expect("stored");
             (
