@@ -302,7 +302,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::fixture::{self, FixtureSpec};
+    use crate::fixture;
 
     /// At start every commune is out of date (here: just loaded, as after a
     /// bulk load or a policy change); the background catch-up recomputes
@@ -311,16 +311,8 @@ mod tests {
     async fn the_background_catch_up_leaves_no_commune_out_of_date() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let spec = FixtureSpec {
-            communes: 3,
-            pcs_min: 5,
-            pcs_max: 8,
-            ..FixtureSpec::province(3, Utc::now())
-        };
-        let province = fixture::generate(&spec);
+        fixture::load::small_province(&store, 3, 3, (5, 8));
         let policy = Policy::shipped();
-        fixture::load::load(&store, &province, policy, spec.now.date_naive(), |_, _| {})
-            .expect("load");
         let stale = |store: &Store| {
             store
                 .stale_survey_aggregates(&policy.fingerprint, Utc::now())

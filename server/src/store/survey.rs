@@ -201,31 +201,15 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
 
     use super::*;
-    use crate::fixture::{self, FixtureSpec};
-    use crate::policy::Policy;
+    use crate::fixture;
 
     #[test]
     fn a_moved_device_keeps_its_history_and_reports_from_its_new_site() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let spec = FixtureSpec {
-            communes: 1,
-            pcs_min: 20,
-            pcs_max: 20,
-            ..FixtureSpec::province(3, Utc::now())
-        };
-        let province = fixture::generate(&spec);
-        fixture::load::load(
-            &store,
-            &province,
-            Policy::shipped(),
-            spec.now.date_naive(),
-            |_, _| {},
-        )
-        .expect("load");
+        let (_, province) = fixture::load::small_province(&store, 3, 1, (20, 20));
         let commune = &province.communes[0];
         let (device, _) = store.flagged_devices().expect("devices").remove(0);
         let from = device.origin.clone().and_then(|o| o.site).expect("site");

@@ -440,7 +440,7 @@ mod tests {
     use kiemke_shared::{ReportId, SiteRef};
 
     use super::*;
-    use crate::fixture::{self, FixtureSpec};
+    use crate::fixture;
     use crate::policy::Policy;
     use crate::store::Origin;
     use crate::survey;
@@ -481,16 +481,8 @@ mod tests {
     fn aggregates_equal_a_full_recomputation_after_ingests_and_moves() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let spec = FixtureSpec {
-            communes: 4,
-            pcs_min: 10,
-            pcs_max: 14,
-            ..FixtureSpec::province(11, Utc::now())
-        };
-        let province = fixture::generate(&spec);
+        let (spec, province) = fixture::load::small_province(&store, 11, 4, (10, 14));
         let policy = Policy::shipped();
-        fixture::load::load(&store, &province, policy, spec.now.date_naive(), |_, _| {})
-            .expect("load");
         let now = spec.now;
         assert_same(&store, now, "after loading");
         assert_eq!(
@@ -558,27 +550,14 @@ mod tests {
     #[test]
     fn a_missing_index_is_rebuilt_on_open() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let spec = FixtureSpec {
-            communes: 2,
-            pcs_min: 8,
-            pcs_max: 8,
-            ..FixtureSpec::province(5, Utc::now())
-        };
-        let province = fixture::generate(&spec);
-        {
+        let (spec, province) = {
             let store = Store::open(dir.path()).expect("open");
-            fixture::load::load(
-                &store,
-                &province,
-                Policy::shipped(),
-                spec.now.date_naive(),
-                |_, _| {},
-            )
-            .expect("load");
+            let loaded = fixture::load::small_province(&store, 5, 2, (8, 8));
             // As a store written by a build without the index.
             store.survey_index().expect("tree").clear().expect("clear");
             store.db.flush().expect("flush");
-        }
+            loaded
+        };
         let store = Store::open(dir.path()).expect("reopen");
         let code = &province.communes[0].record.code;
         assert_eq!(
@@ -591,18 +570,10 @@ mod tests {
     #[test]
     fn a_version_1_index_gains_peripherals_and_overview_rows_on_open() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let spec = FixtureSpec {
-            communes: 3,
-            pcs_min: 8,
-            pcs_max: 10,
-            ..FixtureSpec::province(7, Utc::now())
-        };
-        let province = fixture::generate(&spec);
         let policy = Policy::shipped();
-        {
+        let spec = {
             let store = Store::open(dir.path()).expect("open");
-            fixture::load::load(&store, &province, policy, spec.now.date_naive(), |_, _| {})
-                .expect("load");
+            let (spec, _) = fixture::load::small_province(&store, 7, 3, (8, 10));
             survey::refresh(&store, policy, spec.now).expect("refresh");
             // As a store written by the build before: no peripherals by PC,
             // no overview rows, version 1 (its full rows are kept).
@@ -621,7 +592,8 @@ mod tests {
                 !store.list_peripherals().expect("peripherals").is_empty(),
                 "the fixture has peripherals"
             );
-        }
+            spec
+        };
         let store = Store::open(dir.path()).expect("reopen");
         assert_eq!(
             store

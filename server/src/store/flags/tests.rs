@@ -194,23 +194,9 @@ pub(in crate::store) fn assert_index_equals_scan(store: &Store, when: &str) {
 #[test]
 fn a_store_without_the_status_index_builds_it_on_open() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let spec = crate::fixture::FixtureSpec {
-        communes: 3,
-        pcs_min: 10,
-        pcs_max: 12,
-        ..crate::fixture::FixtureSpec::province(9, Utc::now())
-    };
-    let province = crate::fixture::generate(&spec);
     {
         let store = Store::open(dir.path()).expect("open");
-        crate::fixture::load::load(
-            &store,
-            &province,
-            Policy::shipped(),
-            spec.now.date_naive(),
-            |_, _| {},
-        )
-        .expect("load");
+        crate::fixture::load::small_province(&store, 9, 3, (10, 12));
         assert_index_equals_scan(&store, "after loading");
         // As a store written by a build without the index.
         store
