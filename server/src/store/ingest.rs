@@ -123,19 +123,6 @@ impl Store {
             .await
     }
 
-    /// [`Store::ingest`] of a report from an enrolled agent: filed under the
-    /// agent's commune and site, its device identity looked up within that
-    /// commune only.
-    pub async fn ingest_from(
-        &self,
-        report: &Report,
-        origin: Origin,
-    ) -> Result<IngestOutcome, StoreError> {
-        let report = report.clone();
-        self.blocking(move |store| store.ingest_blocking_from(&report, Some(&origin), Utc::now()))
-            .await
-    }
-
     /// [`Store::ingest`] on the calling thread, with the receive time given.
     pub fn ingest_blocking(
         &self,
@@ -145,7 +132,9 @@ impl Store {
         self.ingest_blocking_from(report, None, received_at)
     }
 
-    /// [`Store::ingest_from`] on the calling thread.
+    /// [`Store::ingest`] of a report from an enrolled agent (`origin`: filed
+    /// under the agent's commune and site, its device identity looked up
+    /// within that commune only), on the calling thread.
     pub fn ingest_blocking_from(
         &self,
         report: &Report,
@@ -156,7 +145,7 @@ impl Store {
         Ok(self.submit(request)?.outcome)
     }
 
-    /// [`Store::ingest_from`] of a report from an enrolled agent, with the
+    /// [`Store::ingest_blocking_from`] from the async side, with the
     /// device's flags brought up to date under `policy` on `as_of` before
     /// the flush that makes both durable.
     pub async fn ingest_flagged(

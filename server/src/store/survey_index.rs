@@ -407,31 +407,32 @@ impl Store {
 
     /// Every stored overview row, by commune code.
     pub fn survey_overview_records(&self) -> Result<OverviewRecords, StoreError> {
-        let mut all = Vec::new();
-        for entry in self.survey_overview_tree()?.iter() {
-            let (key, bytes) = entry?;
-            let Ok(code) = CommuneCode::parse(&String::from_utf8_lossy(&key)) else {
-                continue;
-            };
-            all.push((code, record::decode(OVERVIEW_TREE, &bytes)?));
-        }
-        Ok(all)
+        by_commune(&self.survey_overview_tree()?, OVERVIEW_TREE)
     }
 
     /// Every stored aggregate, by commune code.
     pub fn survey_aggregate_records(
         &self,
     ) -> Result<Vec<(CommuneCode, CommuneAggregate)>, StoreError> {
-        let mut all = Vec::new();
-        for entry in self.survey_aggregates_tree()?.iter() {
-            let (key, bytes) = entry?;
-            let Ok(code) = CommuneCode::parse(&String::from_utf8_lossy(&key)) else {
-                continue;
-            };
-            all.push((code, record::decode(AGGREGATES_TREE, &bytes)?));
-        }
-        Ok(all)
+        by_commune(&self.survey_aggregates_tree()?, AGGREGATES_TREE)
     }
+}
+
+/// Every record of a tree keyed by commune code (keys that are not a code
+/// are skipped).
+fn by_commune<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    name: &'static str,
+) -> Result<Vec<(CommuneCode, T)>, StoreError> {
+    let mut all = Vec::new();
+    for entry in tree.iter() {
+        let (key, bytes) = entry?;
+        let Ok(code) = CommuneCode::parse(&String::from_utf8_lossy(&key)) else {
+            continue;
+        };
+        all.push((code, record::decode(name, &bytes)?));
+    }
+    Ok(all)
 }
 
 #[cfg(test)]
